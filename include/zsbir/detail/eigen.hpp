@@ -1,0 +1,5 @@
+// Eigen, included with its warnings silenced so that the library stays clean under -Wall -Wextra -Wpedantic.
+#pragma once
+
+#pragma GCC system_header
+#include <Eigen/Core>
