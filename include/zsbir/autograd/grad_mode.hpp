@@ -2,6 +2,8 @@
 // inside every Function's forward, so an op's own tensor math never builds a graph.
 #pragma once
 
+#define ZSBIR_AUTOGRAD_LAYER 1  // lets tests prove that core/ and backend/ never include autograd/
+
 namespace zsbir {
 
 class GradMode {

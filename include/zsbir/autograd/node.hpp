@@ -3,6 +3,8 @@
 // input needs no gradient). Every node has exactly one output, which keeps the engine one screen long.
 #pragma once
 
+#define ZSBIR_AUTOGRAD_LAYER 1  // lets tests prove that core/ and backend/ never include autograd/
+
 #include <memory>
 #include <string>
 #include <vector>

@@ -1,0 +1,36 @@
+# zsbir_add_program(<target> <sources>...): an executable of ours (example, benchmark, test) that
+# links zsbir::zsbir with our warnings, and -O3 -march=native when ZSBIR_NATIVE is on.
+# These flags stay on our programs; the zsbir target itself imposes none on consumers.
+include(CheckCXXCompilerFlag)
+
+set(ZSBIR_NATIVE_NOTE "")
+if(ZSBIR_NATIVE)
+  check_cxx_compiler_flag(-march=native ZSBIR_HAVE_MARCH_NATIVE)
+  if(NOT ZSBIR_HAVE_MARCH_NATIVE)
+    set(ZSBIR_NATIVE_NOTE " (compiler rejects -march=native: using -O3 only)")
+  endif()
+endif()
+
+function(zsbir_add_program target)
+  if(NOT ARGN)
+    message(FATAL_ERROR "zsbir_add_program(${target}): no sources given")
+  endif()
+  add_executable(${target} ${ARGN})
+  target_link_libraries(${target} PRIVATE zsbir::zsbir)
+  set_target_properties(${target} PROPERTIES CXX_EXTENSIONS OFF)
+  if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+    target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic)
+    if(ZSBIR_WERROR)
+      target_compile_options(${target} PRIVATE -Werror)
+    endif()
+    if(ZSBIR_NATIVE)
+      # -O3 everywhere but Debug, so a Debug build stays debuggable.
+      target_compile_options(${target} PRIVATE $<$<NOT:$<CONFIG:Debug>>:-O3>)
+      if(ZSBIR_HAVE_MARCH_NATIVE)
+        target_compile_options(${target} PRIVATE -march=native)
+      endif()
+    endif()
+  elseif(MSVC)
+    target_compile_options(${target} PRIVATE /W4 $<$<BOOL:${ZSBIR_WERROR}>:/WX>)
+  endif()
+endfunction()
