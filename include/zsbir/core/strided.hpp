@@ -78,6 +78,7 @@ inline constexpr int64_t kParallelGrain = 32768;
 /// walk_runs over the whole layout, split across OpenMP threads when the work is large.
 template <size_t K, class Body>
 void parallel_walk(const StridedLayout<K>& L, Body&& body) {
+  if (numel(L.shape) == 0) return;  // an empty tensor: no runs (and inner may be 0)
   const int64_t inner = L.shape.back();
   const int64_t runs = numel(L.shape) / inner;
   const int64_t total = runs * inner;

@@ -128,18 +128,22 @@ class Tensor {
 
   // ---- views -----------------------------------------------------------------------------------
 
-  /// Same data, new shape (one dimension may be -1). Needs a layout the new shape can view.
+  /// Same data, new shape (one dimension may be -1). Needs a layout the new shape can view: the
+  /// dimensions it merges must be contiguous with each other (PyTorch's rule), as in any contiguous tensor.
   Tensor view(Shape shape) const {
     infer_size(shape, "view");
-    ZSBIR_CHECK(is_contiguous(), "view: tensor of shape ", to_string(shape_),
-                " is not contiguous; use reshape() (which copies) or contiguous() first");
-    return from_storage(storage_, shape, contiguous_strides(shape), offset_);
+    Strides st;
+    ZSBIR_CHECK(view_strides(shape, st), "view: shape ", to_string(shape), " cannot view a tensor of shape ",
+                to_string(shape_), " and strides ", to_string(strides_),
+                " (it merges dimensions that are not contiguous); use reshape() (which copies) or contiguous() first");
+    return from_storage(storage_, shape, st, offset_);
   }
 
   /// view() when possible, otherwise a contiguous copy with the new shape.
   Tensor reshape(Shape shape) const {
     infer_size(shape, "reshape");
-    return is_contiguous() ? view(shape) : contiguous().view(shape);
+    Strides st;
+    return view_strides(shape, st) ? from_storage(storage_, shape, st, offset_) : contiguous().view(shape);
   }
 
   Tensor flatten() const { return reshape({numel()}); }
@@ -175,9 +179,10 @@ class Tensor {
     return transpose(0, 1);
   }
 
-  /// Elements [start, start + length) along `d`.
+  /// Elements [start, start + length) along `d`; a negative start counts from the end.
   Tensor narrow(int64_t d, int64_t start, int64_t length) const {
     d = wrap_dim(d, dim(), "narrow");
+    if (start < 0) start += shape_[d];
     ZSBIR_CHECK(start >= 0 && length >= 0 && start + length <= shape_[d], "narrow: range [", start, ", ",
                 start + length, ") out of bounds for dimension ", d, " of shape ", to_string(shape_));
     Tensor t = *this;
@@ -256,6 +261,8 @@ class Tensor {
       ZSBIR_CHECK(shape_[i] == shape[lead + i] || shape_[i] == 1, "expand: shape ", to_string(shape_),
                   " cannot be expanded to ", to_string(shape));
     }
+    for (int64_t s : shape)  // -1 only keeps an existing size; a new leading dimension needs one
+      ZSBIR_CHECK(s >= 0, "expand: shape ", to_string(shape_), " cannot be expanded to ", to_string(shape));
     return from_storage(storage_, shape, broadcast_strides(shape_, strides_, shape), offset_);
   }
 
@@ -331,6 +338,31 @@ class Tensor {
     }
     ZSBIR_CHECK(zsbir::numel(shape) == numel(), op, ": shape ", to_string(shape),
                 " is invalid for a tensor of shape ", to_string(shape_), " (", numel(), " elements)");
+  }
+
+  // Strides under which `shape` (same numel) reads this tensor's elements in row-major order, if any
+  // (PyTorch's computeStride). From the innermost dimension, the old dimensions split into chunks that
+  // are contiguous within themselves; each chunk must be covered exactly by consecutive new dimensions.
+  bool view_strides(const Shape& shape, Strides& out) const {
+    if (numel() == 0 || dim() == 0) {
+      out = contiguous_strides(shape);
+      return true;
+    }
+    out.assign(shape.size(), 0);
+    int64_t view_d = static_cast<int64_t>(shape.size()) - 1;
+    int64_t chunk_stride = strides_.back(), chunk_numel = 1, view_numel = 1;
+    for (int64_t d = dim() - 1; d >= 0; --d) {
+      chunk_numel *= shape_[d];
+      const bool chunk_ends = d == 0 || (shape_[d - 1] != 1 && strides_[d - 1] != chunk_numel * chunk_stride);
+      if (!chunk_ends) continue;
+      while (view_d >= 0 && (view_numel < chunk_numel || shape[view_d] == 1)) {
+        out[view_d] = view_numel * chunk_stride;
+        view_numel *= shape[view_d--];
+      }
+      if (view_numel != chunk_numel) return false;
+      if (d > 0) chunk_stride = strides_[d - 1], chunk_numel = view_numel = 1;
+    }
+    return view_d == -1;
   }
 
   Storage storage_;

@@ -8,6 +8,31 @@ namespace zsbir {
 
 namespace ops {
 
+namespace fnb {  // gradients: of the unary functions as (grad, saved) -> grad_input, then of pow
+struct Identity { template <class U> U operator()(U g, U) const { return g; } };
+struct Neg { template <class U> U operator()(U g, U) const { return -g; } };
+struct ExpGrad { template <class U> U operator()(U g, U y) const { return g * y; } };
+struct LogGrad { template <class U> U operator()(U g, U x) const { return g / x; } };
+struct SqrtGrad { template <class U> U operator()(U g, U y) const { return g / (U(2) * y); } };
+struct AbsGrad { template <class U> U operator()(U g, U x) const { return g * fn::Sign{}(x); } };
+struct PowScalarGrad {
+  double p;
+  template <class U> U operator()(U g, U x) const { return p == 0 ? U(0) : g * U(p) * std::pow(x, U(p - 1)); }
+};
+// PyTorch's conventions where a^b is finite but a formula is not: d/da = 0 where b == 0 (0^-1 would
+// give 0 * inf), d/db = 0 where a == 0 and b >= 0 (log 0 would give 0 * -inf). y = a^b.
+struct PowBaseGrad {
+  template <class U> U operator()(U a, U b) const { return b == U(0) ? U(0) : b * std::pow(a, b - U(1)); }
+};
+struct PowExponentGrad {
+  template <class U> U operator()(U y, U a) const { return a == U(0) && std::isfinite(y) ? U(0) : y * std::log(a); }
+};
+struct MulScalarGrad {
+  double s;
+  template <class U> U operator()(U g, U) const { return g * U(s); }
+};
+}  // namespace fnb
+
 // ---- binary, broadcasting ----------------------------------------------------------------------
 
 template <Real T>
@@ -83,9 +108,8 @@ struct Pow : Function<Pow<T>> {
   }
   static std::vector<Tensor<T>> backward(Context& ctx, const Tensor<T>& g) {
     Tensor<T> ga, gb;
-    if (ctx.needs_input_grad(0))
-      ga = sum_to(g * ctx.b * zip(ctx.a, ctx.b - 1.0, fn::Pow{}, "pow"), ctx.a.shape());
-    if (ctx.needs_input_grad(1)) gb = sum_to(g * ctx.y * map(ctx.a, fn::Log{}), ctx.b.shape());
+    if (ctx.needs_input_grad(0)) ga = sum_to(g * zip(ctx.a, ctx.b, fnb::PowBaseGrad{}, "pow"), ctx.a.shape());
+    if (ctx.needs_input_grad(1)) gb = sum_to(g * zip(ctx.y, ctx.a, fnb::PowExponentGrad{}, "pow"), ctx.b.shape());
     return {ga, gb};
   }
 };
@@ -105,23 +129,6 @@ struct Pointwise : Function<Pointwise<T, Forward, Backward, SaveOutput>> {
   }
   static std::vector<Tensor<T>> backward(Context& ctx, const Tensor<T>& g) { return {zip(g, ctx.saved, ctx.b)}; }
 };
-
-namespace fnb {  // gradients of the unary functions, as (grad, saved) -> grad_input
-struct Identity { template <class U> U operator()(U g, U) const { return g; } };
-struct Neg { template <class U> U operator()(U g, U) const { return -g; } };
-struct ExpGrad { template <class U> U operator()(U g, U y) const { return g * y; } };
-struct LogGrad { template <class U> U operator()(U g, U x) const { return g / x; } };
-struct SqrtGrad { template <class U> U operator()(U g, U y) const { return g / (U(2) * y); } };
-struct AbsGrad { template <class U> U operator()(U g, U x) const { return g * fn::Sign{}(x); } };
-struct PowScalarGrad {
-  double p;
-  template <class U> U operator()(U g, U x) const { return g * U(p) * std::pow(x, U(p - 1)); }
-};
-struct MulScalarGrad {
-  double s;
-  template <class U> U operator()(U g, U) const { return g * U(s); }
-};
-}  // namespace fnb
 
 }  // namespace ops
 
