@@ -138,8 +138,8 @@ TEST_CASE("references returned by registration stay valid as more entries are re
   Tensor<double>& first = m.register_buffer("b0", Tensor<double>::zeros({1}));
   int64_t& count = m.register_int_buffer("n0", 7);
   for (int i = 1; i < 200; ++i) {
-    m.register_buffer("b" + std::to_string(i), Tensor<double>::zeros({1}));
-    m.register_int_buffer("n" + std::to_string(i));
+    m.register_buffer(zsbir::detail::concat("b", i), Tensor<double>::zeros({1}));
+    m.register_int_buffer(zsbir::detail::concat("n", i));
   }
   first.fill_(2.5);
   count = 9;

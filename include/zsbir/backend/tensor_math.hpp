@@ -94,7 +94,7 @@ Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
   detail::require_cpu(a.device(), "matmul");
   ZSBIR_CHECK(a.dim() >= 1 && a.dim() <= 3 && b.dim() >= 1 && b.dim() <= 3, "matmul: supports 1-D to 3-D operands, got shapes ",
               to_string(a.shape()), " and ", to_string(b.shape()));
-  if (a.dim() == 1) return matmul(a.unsqueeze(0), b).squeeze(-2);
+  if (a.dim() == 1) return matmul(a.unsqueeze(0), b).squeeze(b.dim() == 1 ? 0 : -2);  // (K)@(K): a scalar
   if (b.dim() == 1) return matmul(a, b.unsqueeze(1)).squeeze(-1);
   const int64_t M = a.size(-2), K = a.size(-1), N = b.size(-1);
   ZSBIR_CHECK(b.size(-2) == K, "matmul: shapes ", to_string(a.shape()), " and ", to_string(b.shape()),

@@ -30,7 +30,7 @@ struct AvgPool2dOptions {
 
 namespace detail {
 
-inline std::string pair_string(Size2d s) { return "(" + std::to_string(s.h) + ", " + std::to_string(s.w) + ")"; }
+inline std::string pair_string(Size2d s) { return zsbir::detail::concat("(", s.h, ", ", s.w, ")"); }
 
 inline void check_pool_input(const char* op, const Shape& x) {
   ZSBIR_CHECK((x.size() == 3 || x.size() == 4) && x[x.size() - 2] > 0 && x[x.size() - 1] > 0, op,

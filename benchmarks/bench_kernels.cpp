@@ -1,0 +1,98 @@
+// GFLOP/s of the CPU GEMM and conv2d kernels on DenseNet-like shapes: the median of several timed
+// runs after a warm-up, and its fraction of the machine's FP32 peak.
+// Usage: bench_kernels [peak_gflops (default 430)] [repetitions (default 7)]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "zsbir/backend/cpu/conv.hpp"
+#include "zsbir/core/random.hpp"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+using namespace zsbir;
+
+namespace {
+
+double parse_positive(const char* text, const char* what) {
+  char* end = nullptr;
+  const double v = std::strtod(text, &end);
+  ZSBIR_CHECK(end != text && *end == '\0' && v > 0, "bench_kernels: ", what, " must be a positive number, got '", text, "'");
+  return v;
+}
+
+struct Bench {
+  double peak;
+  int reps;
+
+  // Runs f once to warm caches and the allocator, then reps times; prints the median.
+  void run(const std::string& name, double flops, const std::function<void()>& f) const {
+    f();
+    std::vector<double> seconds;
+    for (int r = 0; r < reps; ++r) {
+      const auto t0 = std::chrono::steady_clock::now();
+      f();
+      seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    std::nth_element(seconds.begin(), seconds.begin() + reps / 2, seconds.end());
+    const double s = seconds[reps / 2], gflops = flops / s * 1e-9;
+    std::printf("%-52s %9.2f ms %8.1f GFLOP/s %6.1f%% of peak\n", name.c_str(), s * 1e3, gflops, 100 * gflops / peak);
+  }
+};
+
+void bench_gemm(const Bench& b, int64_t M, int64_t N, int64_t K) {
+  Generator gen(1);
+  const Tensor<float> A = randn<float>({M, K}, gen), B = randn<float>({K, N}, gen);
+  Tensor<float> C = Tensor<float>::empty({M, N});
+  const std::string name = "gemm float " + std::to_string(M) + " x " + std::to_string(N) + " x " + std::to_string(K);
+  b.run(name, 2.0 * M * N * K, [&] { cpu::gemm<float>(false, false, M, N, K, 1.f, A.data(), K, B.data(), N, 0.f, C.data(), N); });
+}
+
+void bench_conv(const Bench& b, const Shape& x_shape, const Shape& w_shape, const Conv2dOptions& opt, bool backward) {
+  Generator gen(2);
+  const Conv2dGeometry g = Conv2dGeometry::make(x_shape, w_shape, opt);
+  const Tensor<float> x = randn<float>(x_shape, gen), w = randn<float>(w_shape, gen), bias = randn<float>({g.O}, gen);
+  const Tensor<float> y = Tensor<float>::empty(g.output_shape()), gy = randn<float>(g.output_shape(), gen);
+  const Tensor<float> gx = Tensor<float>::empty(x_shape), gw = Tensor<float>::empty(w_shape);
+  const double flops = 2.0 * g.N * g.O * g.patch() * g.out_plane();
+  const std::string shape = "N=" + std::to_string(g.N) + " " + std::to_string(g.C) + "->" + std::to_string(g.O) + " " +
+                            std::to_string(g.kh) + "x" + std::to_string(g.kw) + " at " + std::to_string(g.H) + "x" +
+                            std::to_string(g.W);
+  b.run("conv2d forward " + shape, flops, [&] { cpu::conv2d_forward(x, w, bias, y, g); });
+  if (!backward) return;
+  b.run("conv2d backward input " + shape, flops, [&] { cpu::conv2d_backward_input(gy, w, gx, g); });
+  b.run("conv2d backward weight " + shape, flops, [&] { cpu::conv2d_backward_weight(gy, x, gw, g); });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    ZSBIR_CHECK(argc <= 3, "usage: bench_kernels [peak_gflops (default 430)] [repetitions (default 7)]");
+    const Bench b{argc > 1 ? parse_positive(argv[1], "peak_gflops") : 430.0,
+                  argc > 2 ? static_cast<int>(parse_positive(argv[2], "repetitions")) : 7};
+#ifdef _OPENMP
+    std::printf("OpenMP threads: %d, ", omp_get_max_threads());
+#else
+    std::printf("OpenMP off, ");
+#endif
+    std::printf("FP32 peak taken as %.0f GFLOP/s, median of %d runs after a warm-up\n", b.peak, b.reps);
+    bench_gemm(b, 1024, 1024, 1024);
+    bench_gemm(b, 128, 3136, 256);  // a 1x1 conv 256->128 at 56x56, one image
+    bench_gemm(b, 32, 3136, 1152);  // a 3x3 conv 128->32 at 56x56, one image
+    bench_conv(b, {8, 128, 56, 56}, {32, 128, 3, 3}, {.padding = 1}, true);
+    bench_conv(b, {8, 256, 56, 56}, {128, 256, 1, 1}, {}, true);
+    bench_conv(b, {8, 128, 14, 14}, {32, 128, 3, 3}, {.padding = 1}, true);  // later dense blocks: small images
+    bench_conv(b, {8, 512, 14, 14}, {128, 512, 1, 1}, {}, false);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,228 @@
+// CPU 2-D convolution (PyTorch's conv2d without groups): forward, input, weight and bias gradients.
+// A 1x1 stride-1 unpadded convolution is one GEMM per image on NCHW as it lies; any other goes
+// through im2col (or col2im) into one buffer per call and then a GEMM.
+#pragma once
+
+#include <algorithm>
+#include <cstring>
+
+#include "zsbir/backend/cpu/gemm.hpp"
+#include "zsbir/core/tensor.hpp"
+
+namespace zsbir {
+
+/// A (height, width) pair; one integer sets both, as PyTorch's `stride=2`.
+struct Size2d {
+  int64_t h = 0, w = 0;
+  Size2d(int64_t both) : h(both), w(both) {}  // implicit, so that `.stride = 2` reads as in PyTorch
+  Size2d(int64_t height, int64_t width) : h(height), w(width) {}
+};
+
+/// conv2d's options, with PyTorch's names and defaults: `Conv2dOptions{.stride = 2, .padding = 1}`.
+struct Conv2dOptions {
+  Size2d stride = 1;
+  Size2d padding = 0;
+  Size2d dilation = 1;
+};
+
+/// Every size a conv2d kernel reads, checked once from the operand shapes.
+struct Conv2dGeometry {
+  int64_t N = 0, C = 0, H = 0, W = 0;  // input (N,C,H,W)
+  int64_t O = 0, kh = 0, kw = 0;       // weight (O,C,kh,kw)
+  int64_t Ho = 0, Wo = 0;              // output (N,O,Ho,Wo)
+  Conv2dOptions opt;
+
+  /// Validates x (N,C,H,W) against w (O,C,kh,kw) and the options; errors name `op` and both shapes.
+  static Conv2dGeometry make(const Shape& x, const Shape& w, const Conv2dOptions& opt, const char* op = "conv2d") {
+    ZSBIR_CHECK(x.size() == 4, op, ": expected input of shape (N,C,H,W), got ", to_string(x));
+    ZSBIR_CHECK(w.size() == 4, op, ": expected weight of shape (O,C,kh,kw), got ", to_string(w));
+    ZSBIR_CHECK(x[1] == w[1], op, ": input of shape ", to_string(x), " has ", x[1], " channels but weight of shape ",
+                to_string(w), " expects ", w[1]);
+    ZSBIR_CHECK(w[0] > 0 && w[1] > 0 && w[2] > 0 && w[3] > 0, op, ": weight of shape ", to_string(w), " has an empty dimension");
+    const Conv2dOptions& o = opt;
+    ZSBIR_CHECK(o.stride.h > 0 && o.stride.w > 0, op, ": stride must be positive, got (", o.stride.h, ", ", o.stride.w, ")");
+    ZSBIR_CHECK(o.padding.h >= 0 && o.padding.w >= 0, op, ": padding must be non-negative, got (", o.padding.h, ", ",
+                o.padding.w, ")");
+    ZSBIR_CHECK(o.dilation.h > 0 && o.dilation.w > 0, op, ": dilation must be positive, got (", o.dilation.h, ", ",
+                o.dilation.w, ")");
+    Conv2dGeometry g;
+    g.N = x[0], g.C = x[1], g.H = x[2], g.W = x[3];
+    g.O = w[0], g.kh = w[2], g.kw = w[3];
+    g.opt = opt;
+    // PyTorch's output size: floor((in + 2 pad - dilation (k - 1) - 1) / stride) + 1.
+    const int64_t span_h = o.dilation.h * (g.kh - 1) + 1, span_w = o.dilation.w * (g.kw - 1) + 1;
+    const int64_t room_h = g.H + 2 * o.padding.h - span_h, room_w = g.W + 2 * o.padding.w - span_w;
+    ZSBIR_CHECK(room_h >= 0 && room_w >= 0, op, ": input of shape ", to_string(x), " padded by (", o.padding.h, ", ",
+                o.padding.w, ") is smaller than the dilated kernel (", span_h, ", ", span_w, ") of weight of shape ",
+                to_string(w), ": the output would be empty");
+    g.Ho = room_h / o.stride.h + 1;
+    g.Wo = room_w / o.stride.w + 1;
+    return g;
+  }
+
+  Shape output_shape() const { return {N, O, Ho, Wo}; }
+  /// Rows of the im2col matrix: one per (channel, kernel row, kernel column).
+  int64_t patch() const { return C * kh * kw; }
+  int64_t out_plane() const { return Ho * Wo; }
+  /// 1x1, stride 1, no padding: the input image (C, H*W) is already the im2col matrix.
+  bool is_pointwise() const {
+    return kh == 1 && kw == 1 && opt.stride.h == 1 && opt.stride.w == 1 && opt.padding.h == 0 && opt.padding.w == 0;
+  }
+};
+
+namespace cpu {
+
+namespace conv_detail {
+
+// Output columns [lo, hi) whose input column ow * stride + shift lies inside [0, width).
+inline void valid_range(int64_t shift, int64_t stride, int64_t width, int64_t out, int64_t& lo, int64_t& hi) {
+  lo = shift >= 0 ? 0 : std::min(out, (-shift + stride - 1) / stride);
+  hi = width - 1 - shift < 0 ? 0 : std::min(out, (width - 1 - shift) / stride + 1);
+  hi = std::max(hi, lo);
+}
+
+// Forking threads costs more than copying a small image.
+inline bool worth_forking(int64_t elements) { return elements >= zsbir::detail::kParallelGrain; }
+
+}  // namespace conv_detail
+
+// x (C,H,W) -> col (C*kh*kw, Ho*Wo): row (c,i,j), column (oh,ow) holds
+// x[c, oh*sh - ph + i*dh, ow*sw - pw + j*dw], or 0 where that falls in the padding.
+template <Real T>
+void im2col(const T* x, const Conv2dGeometry& g, T* col) {
+  const auto& o = g.opt;
+  const int64_t rows = g.patch(), plane = g.out_plane();
+#pragma omp parallel for if (conv_detail::worth_forking(rows * plane))
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t c = r / (g.kh * g.kw), i = r / g.kw % g.kh, j = r % g.kw;
+    const int64_t shift = j * o.dilation.w - o.padding.w;
+    int64_t lo, hi;
+    conv_detail::valid_range(shift, o.stride.w, g.W, g.Wo, lo, hi);
+    const T* src_plane = x + c * g.H * g.W;
+    T* dst = col + r * plane;
+    for (int64_t oh = 0; oh < g.Ho; ++oh, dst += g.Wo) {
+      const int64_t ih = oh * o.stride.h - o.padding.h + i * o.dilation.h;
+      if (ih < 0 || ih >= g.H) {
+        std::fill(dst, dst + g.Wo, T(0));
+        continue;
+      }
+      const T* src = src_plane + ih * g.W;
+      std::fill(dst, dst + lo, T(0));
+      if (o.stride.w == 1) {
+        std::memcpy(dst + lo, src + lo + shift, static_cast<size_t>(hi - lo) * sizeof(T));
+      } else {
+        for (int64_t ow = lo; ow < hi; ++ow) dst[ow] = src[ow * o.stride.w + shift];
+      }
+      std::fill(dst + hi, dst + g.Wo, T(0));
+    }
+  }
+}
+
+// col (C*kh*kw, Ho*Wo) -> x (C,H,W): the adjoint of im2col, x = sum of the columns over every place
+// they were read from. Parallel over channels: each channel's rows write only that channel's plane.
+template <Real T>
+void col2im(const T* col, const Conv2dGeometry& g, T* x) {
+  const auto& o = g.opt;
+  const int64_t plane = g.out_plane(), taps = g.kh * g.kw;
+#pragma omp parallel for if (conv_detail::worth_forking(g.patch() * plane))
+  for (int64_t c = 0; c < g.C; ++c) {
+    T* dst_plane = x + c * g.H * g.W;
+    std::fill(dst_plane, dst_plane + g.H * g.W, T(0));
+    for (int64_t t = 0; t < taps; ++t) {
+      const int64_t i = t / g.kw, j = t % g.kw;
+      const int64_t shift = j * o.dilation.w - o.padding.w;
+      int64_t lo, hi;
+      conv_detail::valid_range(shift, o.stride.w, g.W, g.Wo, lo, hi);
+      const T* src = col + (c * taps + t) * plane;
+      for (int64_t oh = 0; oh < g.Ho; ++oh, src += g.Wo) {
+        const int64_t ih = oh * o.stride.h - o.padding.h + i * o.dilation.h;
+        if (ih < 0 || ih >= g.H) continue;
+        T* dst = dst_plane + ih * g.W;
+        if (o.stride.w == 1) {
+          for (int64_t ow = lo; ow < hi; ++ow) dst[ow + shift] += src[ow];
+        } else {
+          for (int64_t ow = lo; ow < hi; ++ow) dst[ow * o.stride.w + shift] += src[ow];
+        }
+      }
+    }
+  }
+}
+
+// Every kernel below reads x, w, gy in any layout (copying to contiguous when needed) and writes a
+// contiguous, preallocated output. The GEMMs run one image at a time: Eigen parallelises each one,
+// so no OpenMP region wraps them.
+
+// x (N,C,H,W), w (O,C,kh,kw), bias (O) or undefined -> y (N,O,Ho,Wo)
+template <Real T>
+void conv2d_forward(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& bias, const Tensor<T>& y,
+                    const Conv2dGeometry& g) {
+  const Tensor<T> xc = x.contiguous(), wc = w.contiguous();
+  const int64_t K = g.patch(), P = g.out_plane();
+  const Tensor<T> col = g.is_pointwise() ? Tensor<T>() : Tensor<T>::empty({K, P});
+  const Tensor<T> bc = bias.defined() ? bias.contiguous() : Tensor<T>();
+  for (int64_t n = 0; n < g.N; ++n) {
+    const T* xn = xc.data() + n * g.C * g.H * g.W;
+    T* yn = y.data() + n * g.O * P;
+    // The bias goes in first and the GEMM adds onto it (beta = 1): no second pass over y.
+    if (bc.defined())
+      for (int64_t o = 0; o < g.O; ++o) std::fill(yn + o * P, yn + (o + 1) * P, bc.data()[o]);
+    const T* patches = xn;
+    if (col.defined()) {
+      im2col(xn, g, col.data());
+      patches = col.data();
+    }
+    gemm<T>(false, false, g.O, P, K, T(1), wc.data(), K, patches, P, bc.defined() ? T(1) : T(0), yn, P);
+  }
+}
+
+// gy (N,O,Ho,Wo), w (O,C,kh,kw) -> gx (N,C,H,W) = col2im(w^T gy) per image
+template <Real T>
+void conv2d_backward_input(const Tensor<T>& gy, const Tensor<T>& w, const Tensor<T>& gx, const Conv2dGeometry& g) {
+  const Tensor<T> gyc = gy.contiguous(), wc = w.contiguous();
+  const int64_t K = g.patch(), P = g.out_plane();
+  const Tensor<T> col = g.is_pointwise() ? Tensor<T>() : Tensor<T>::empty({K, P});
+  for (int64_t n = 0; n < g.N; ++n) {
+    const T* gyn = gyc.data() + n * g.O * P;
+    T* gxn = gx.data() + n * g.C * g.H * g.W;
+    T* target = col.defined() ? col.data() : gxn;
+    gemm<T>(true, false, K, P, g.O, T(1), wc.data(), K, gyn, P, T(0), target, P);
+    if (col.defined()) col2im(col.data(), g, gxn);
+  }
+}
+
+// gy (N,O,Ho,Wo), x (N,C,H,W) -> gw (O,C,kh,kw) = sum over images of gy_n im2col(x_n)^T
+template <Real T>
+void conv2d_backward_weight(const Tensor<T>& gy, const Tensor<T>& x, const Tensor<T>& gw, const Conv2dGeometry& g) {
+  const Tensor<T> gyc = gy.contiguous(), xc = x.contiguous();
+  const int64_t K = g.patch(), P = g.out_plane();
+  const Tensor<T> col = g.is_pointwise() ? Tensor<T>() : Tensor<T>::empty({K, P});
+  if (g.N == 0) std::fill(gw.data(), gw.data() + gw.numel(), T(0));
+  for (int64_t n = 0; n < g.N; ++n) {
+    const T* xn = xc.data() + n * g.C * g.H * g.W;
+    const T* patches = xn;
+    if (col.defined()) {
+      im2col(xn, g, col.data());
+      patches = col.data();
+    }
+    gemm<T>(false, true, g.O, K, P, T(1), gyc.data() + n * g.O * P, P, patches, P, n == 0 ? T(0) : T(1), gw.data(), K);
+  }
+}
+
+// gy (N,O,Ho,Wo) -> gb (O) = sum of gy over N, Ho, Wo (accumulated in double)
+template <Real T>
+void conv2d_backward_bias(const Tensor<T>& gy, const Tensor<T>& gb) {
+  const Tensor<T> gyc = gy.contiguous();
+  const int64_t N = gy.size(0), O = gy.size(1), P = gy.size(2) * gy.size(3);
+#pragma omp parallel for if (conv_detail::worth_forking(N * O * P))
+  for (int64_t o = 0; o < O; ++o) {
+    double acc = 0;
+    for (int64_t n = 0; n < N; ++n) {
+      const T* row = gyc.data() + (n * O + o) * P;
+      for (int64_t p = 0; p < P; ++p) acc += row[p];
+    }
+    gb.data()[o] = static_cast<T>(acc);
+  }
+}
+
+}  // namespace cpu
+}  // namespace zsbir
