@@ -14,5 +14,32 @@
 #include "zsbir/autograd/grad_mode.hpp"
 #include "zsbir/autograd/variable.hpp"
 
+#include "zsbir/ops/batch_norm.hpp"
+#include "zsbir/ops/conv.hpp"
+#include "zsbir/ops/distance.hpp"
 #include "zsbir/ops/elementwise.hpp"
+#include "zsbir/ops/index.hpp"
+#include "zsbir/ops/join.hpp"
+#include "zsbir/ops/linalg.hpp"
+#include "zsbir/ops/pool.hpp"
 #include "zsbir/ops/reduce.hpp"
+#include "zsbir/ops/shape.hpp"
+
+#include "zsbir/nn/activation.hpp"
+#include "zsbir/nn/flatten.hpp"
+#include "zsbir/nn/grad_reverse.hpp"
+#include "zsbir/nn/linear.hpp"
+#include "zsbir/nn/module.hpp"
+#include "zsbir/nn/sequential.hpp"
+#include "zsbir/nn/state_dict.hpp"
+
+#include "zsbir/optim/adam.hpp"
+#include "zsbir/optim/optimizer.hpp"
+#include "zsbir/optim/schedule.hpp"
+#include "zsbir/optim/sgd.hpp"
+
+#include "zsbir/losses/bce.hpp"
+#include "zsbir/losses/triplet_margin.hpp"
+
+#include "zsbir/io/posix_file.hpp"
+#include "zsbir/io/safetensors.hpp"
