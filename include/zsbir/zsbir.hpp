@@ -17,7 +17,9 @@
 #include "zsbir/ops/batch_norm.hpp"
 #include "zsbir/ops/conv.hpp"
 #include "zsbir/ops/distance.hpp"
+#include "zsbir/ops/concat_into.hpp"
 #include "zsbir/ops/elementwise.hpp"
+#include "zsbir/ops/fused.hpp"
 #include "zsbir/ops/index.hpp"
 #include "zsbir/ops/join.hpp"
 #include "zsbir/ops/linalg.hpp"
@@ -26,10 +28,13 @@
 #include "zsbir/ops/shape.hpp"
 
 #include "zsbir/nn/activation.hpp"
+#include "zsbir/nn/batch_norm.hpp"
+#include "zsbir/nn/conv2d.hpp"
 #include "zsbir/nn/flatten.hpp"
 #include "zsbir/nn/grad_reverse.hpp"
 #include "zsbir/nn/linear.hpp"
 #include "zsbir/nn/module.hpp"
+#include "zsbir/nn/pool.hpp"
 #include "zsbir/nn/sequential.hpp"
 #include "zsbir/nn/state_dict.hpp"
 
@@ -40,6 +45,16 @@
 
 #include "zsbir/losses/bce.hpp"
 #include "zsbir/losses/triplet_margin.hpp"
+
+#include "zsbir/models/dense_block.hpp"
+#include "zsbir/models/densenet.hpp"
+#include "zsbir/models/domain_classifier.hpp"
+#include "zsbir/models/encoder.hpp"
+#include "zsbir/models/sbir_model.hpp"
+
+#include "zsbir/retrieval/distance.hpp"
+#include "zsbir/retrieval/metrics.hpp"
+#include "zsbir/retrieval/ranking.hpp"
 
 #include "zsbir/io/posix_file.hpp"
 #include "zsbir/io/safetensors.hpp"

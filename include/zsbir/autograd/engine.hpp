@@ -46,6 +46,7 @@ void run_backward(const std::shared_ptr<Node<T>>& root, const Tensor<T>& root_gr
                 " a second time, but its saved tensors were freed by the first backward; "
                 "pass retain_graph=true to the first backward() to keep them");
     std::vector<Tensor<T>> grads = node->apply(grad);
+    if (!retain_graph) node->release_saved();  // as soon as possible: what it saved is dead weight now
     ZSBIR_CHECK(grads.size() == node->next.size() || (grads.empty() && node->next.empty()), node->name(),
                 ".backward returned ", grads.size(), " gradients for ", node->next.size(), " inputs");
     for (size_t i = 0; i < node->next.size(); ++i) {
@@ -57,7 +58,7 @@ void run_backward(const std::shared_ptr<Node<T>>& root, const Tensor<T>& root_gr
       if (!fresh) slot->second = slot->second + grads[i];
     }
   }
-  if (!retain_graph)
+  if (!retain_graph)  // the nodes no gradient reached
     for (Node<T>* node : order) node->release_saved();
 }
 

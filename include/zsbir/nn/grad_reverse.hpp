@@ -1,9 +1,11 @@
 // The gradient reversal layer (Ganin & Lempitsky): identity in the forward pass, -lambda times the
 // gradient in the backward pass. Written with the public Function API; docs/custom_ops.md walks through it.
+// nn::GradReverse is the same as a module whose lambda a schedule sets.
 #pragma once
 
 #include "zsbir/autograd/function.hpp"
 #include "zsbir/backend/tensor_math.hpp"
+#include "zsbir/nn/module.hpp"
 
 namespace zsbir {
 
@@ -31,5 +33,22 @@ template <Real T>
 Variable<T> grad_reverse(const Variable<T>& x, double lambda) {
   return ops::GradReverse<T>::apply(x, lambda);
 }
+
+namespace nn {
+
+/// grad_reverse as a layer: `grl.set_lambda(schedule(epoch)); d(grl.forward(embedding))`.
+template <Real T>
+class GradReverse : public Module<T> {
+ public:
+  explicit GradReverse(double lambda = 1.0) : Module<T>("GradReverse"), lambda_(lambda) {}
+  Variable<T> forward(const Variable<T>& x) const { return grad_reverse(x, lambda_); }
+  double lambda() const { return lambda_; }
+  void set_lambda(double lambda) { lambda_ = lambda; }
+
+ private:
+  double lambda_;
+};
+
+}  // namespace nn
 
 }  // namespace zsbir

@@ -134,13 +134,13 @@ class Module {
   /// every missing, unexpected and wrongly shaped key, and nothing is written. Non-strict: missing and
   /// unexpected keys are returned instead; a wrong shape is still an error, as in PyTorch.
   LoadResult load_state_dict(const StateDict<T>& dict, bool strict = true) {
-    std::vector<detail::StateSlot<T>> slots;
+    std::vector<zsbir::detail::StateSlot<T>> slots;
     visit(*this, "", true, [&](const std::string& prefix, Module& m) {
       for (auto& [n, p] : m.params_) slots.push_back({join(prefix, n), &p.data(), nullptr});
       for (auto& b : m.buffers_)
         slots.push_back({join(prefix, b.name), b.is_integer() ? nullptr : &b.tensor, b.is_integer() ? &b.integer : nullptr});
     });
-    return detail::load_state(slots, dict, strict, name_);
+    return zsbir::detail::load_state(slots, dict, strict, name_);
   }
 
   // ---- modes, gradients, devices -----------------------------------------------------------------

@@ -8,10 +8,11 @@ namespace zsbir::cpu {
 /// out = f(a), elementwise; out and a have the same shape (any strides).
 template <Real T, class F>
 void unary(const Tensor<T>& a, const Tensor<T>& out, F f) {
-  auto L = detail::merge_dims<2>(out.shape(), {out.strides(), a.strides()});
+  auto L = ::zsbir::detail::merge_dims<2>(out.shape(), {out.strides(), a.strides()});
   T* o = out.data();
   const T* x = a.data();
-  detail::parallel_walk(L, [&](const std::array<int64_t, 2>& off, int64_t n, const std::array<int64_t, 2>& st) {
+  ::zsbir::detail::parallel_walk(L, [&](const std::array<int64_t, 2>& off, int64_t n,
+                                        const std::array<int64_t, 2>& st) {
     T* po = o + off[0];
     const T* px = x + off[1];
     if (st[0] == 1 && st[1] == 1) {
@@ -26,12 +27,13 @@ void unary(const Tensor<T>& a, const Tensor<T>& out, F f) {
 template <Real T, class F>
 void binary(const Tensor<T>& a, const Tensor<T>& b, const Tensor<T>& out, F f) {
   const Shape& s = out.shape();
-  auto L = detail::merge_dims<3>(
+  auto L = ::zsbir::detail::merge_dims<3>(
       s, {out.strides(), broadcast_strides(a.shape(), a.strides(), s), broadcast_strides(b.shape(), b.strides(), s)});
   T* o = out.data();
   const T* x = a.data();
   const T* y = b.data();
-  detail::parallel_walk(L, [&](const std::array<int64_t, 3>& off, int64_t n, const std::array<int64_t, 3>& st) {
+  ::zsbir::detail::parallel_walk(L, [&](const std::array<int64_t, 3>& off, int64_t n,
+                                        const std::array<int64_t, 3>& st) {
     T* po = o + off[0];
     const T* px = x + off[1];
     const T* py = y + off[2];
