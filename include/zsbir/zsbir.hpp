@@ -58,3 +58,5 @@
 
 #include "zsbir/io/posix_file.hpp"
 #include "zsbir/io/safetensors.hpp"
+#include "zsbir/io/state_dict_file.hpp"
+#include "zsbir/io/checkpoint.hpp"

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "zsbir/core/error.hpp"
+#include "zsbir/data/domain.hpp"
 #include "zsbir/data/synthetic/photo.hpp"
 #include "zsbir/data/synthetic/sketch.hpp"
 #include "zsbir/data/synthetic/word_vectors.hpp"
@@ -29,8 +30,6 @@ struct SyntheticOptions {
   int64_t image_size = 64;  // pixels, square; photos and sketches alike
   int jpeg_quality = 95;
 };
-
-enum class Domain { photo, sketch };
 
 /// One written image and the instance it shows.
 struct SyntheticImage {

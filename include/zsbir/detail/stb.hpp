@@ -17,10 +17,12 @@
 #ifndef ZSBIR_STB_INCLUDED
 #define ZSBIR_STB_INCLUDED
 
-// Only the formats the datasets use; the others are dead code in every TU.
+// Only the formats image datasets ship in; the others are dead code in every TU.
 #define STBI_ONLY_JPEG
 #define STBI_ONLY_PNG
 #define STBI_ONLY_BMP
+#define STBI_ONLY_GIF
+#define STBI_ONLY_TGA
 #define STBI_NO_STDIO
 #define STB_IMAGE_STATIC
 #define STB_IMAGE_IMPLEMENTATION

@@ -1,4 +1,4 @@
-// Image files <-> float CHW tensors in [0, 1]: decode (JPEG, PNG, BMP through stb), antialiased
+// Image files <-> float CHW tensors in [0, 1]: decode (JPEG, PNG, BMP, GIF, TGA through stb), antialiased
 // bilinear resize (PIL's and torchvision's `antialias=True` filter), encode PNG or JPEG.
 #pragma once
 
@@ -50,7 +50,8 @@ inline Tensor<float> decode_image(const unsigned char* bytes, size_t size, const
   return out;
 }
 
-/// Loads an image file (JPEG, PNG or BMP) as (channels, H, W) floats in [0, 1]; see decode_image.
+/// Loads an image file (JPEG, PNG, BMP, TGA or a GIF's first frame) as (channels, H, W) floats in
+/// [0, 1]; see decode_image.
 inline Tensor<float> load_image(const std::filesystem::path& path, int64_t channels = 3) {
   const MappedFile file(path.string());
   return decode_image(reinterpret_cast<const unsigned char*>(file.data()), file.size(), path.string(), channels);

@@ -39,14 +39,16 @@ inline DenseNetConfig densenet121() { return {}; }
 /// features, 0.34M parameters, 1/13 of densenet121's multiply-adds).
 inline DenseNetConfig densenet_small() { return {12, {3, 6, 12, 8}, 32, 4}; }
 
-/// A preset by name: "densenet121", "densenet169", "densenet201", "densenet161" (torchvision's) or "small".
+/// A preset by name: "densenet121", "densenet169", "densenet201", "densenet161" (torchvision's) or
+/// "densenet_small" (also "small").
 inline DenseNetConfig densenet_config(const std::string& name) {
   if (name == "densenet121") return densenet121();
   if (name == "densenet169") return {32, {6, 12, 32, 32}, 64, 4};
   if (name == "densenet201") return {32, {6, 12, 48, 32}, 64, 4};
   if (name == "densenet161") return {48, {6, 12, 36, 24}, 96, 4};
-  if (name == "small") return densenet_small();
-  ZSBIR_FAIL("unknown DenseNet \"", name, "\"; expected densenet121, densenet169, densenet201, densenet161 or small");
+  if (name == "densenet_small" || name == "small") return densenet_small();
+  ZSBIR_FAIL("unknown DenseNet \"", name,
+             "\"; expected densenet121, densenet169, densenet201, densenet161 or densenet_small");
 }
 
 namespace detail {

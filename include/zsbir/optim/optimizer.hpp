@@ -76,6 +76,8 @@ class Optimizer {
     groups_.at(group).options.lr = lr;
   }
 
+  /// "Adam", "SGD": checkpoints record it, so that state is never loaded into another optimizer.
+  const std::string& name() const { return name_; }
   size_t num_params() const { return flat_.size(); }
   const Variable<T>& param(size_t i) const { return flat_.at(i).first; }
   /// Whether parameter i has state (it has been stepped, or state was loaded for it).

@@ -100,8 +100,8 @@ class ContentHash {
       h.stripe(h.buf_);
     }
     const uint64_t* l = h.lanes_;
-    const uint64_t a = avalanche(std::rotl(l[0], 1) + std::rotl(l[1], 7) + std::rotl(l[2], 12) + std::rotl(l[3], 18) +
-                                 total_ * kP5);
+    const uint64_t a =
+        avalanche(std::rotl(l[0], 1) + std::rotl(l[1], 7) + std::rotl(l[2], 12) + std::rotl(l[3], 18) + total_ * kP5);
     const uint64_t b = avalanche((l[3] ^ std::rotl(l[2], 23) ^ std::rotl(l[1], 41) ^ std::rotl(l[0], 5)) + a * kP3);
     char out[33];
     std::snprintf(out, sizeof out, "%016llx%016llx", static_cast<unsigned long long>(a),
@@ -154,6 +154,7 @@ std::string module_identity(const nn::Module<T>& module) {
 }
 
 inline const char* domain_name(data::Domain d) { return d == data::Domain::photo ? "photo" : "sketch"; }
+inline const char* domain_plural(data::Domain d) { return d == data::Domain::photo ? "photos" : "sketches"; }
 
 /// Bumped whenever what an embedding of a file means changes (loader transforms, pooling), so old
 /// cache files stop matching.
@@ -277,7 +278,9 @@ class EmbeddingCache {
     try {
       EmbeddedImages set = load_embedded_images(path_for(key));
       if (set.key == key) return set;
-      if (warn) std::fprintf(warn, "warning: ignoring cache file '%s': it holds key %s\n", path_for(key).c_str(), set.key.c_str());
+      if (warn)
+        std::fprintf(warn, "warning: ignoring cache file '%s': it holds key %s\n", path_for(key).c_str(),
+                     set.key.c_str());
     } catch (const Error& e) {
       if (warn) std::fprintf(warn, "warning: ignoring unreadable cache file: %s\n", e.what());
     }
@@ -303,8 +306,8 @@ class EmbeddingCache {
 struct EmbedOptions {
   int64_t image_size = 224;
   int64_t batch_size = 32;
-  int workers = 2;                ///< loader threads decoding ahead of the network
-  std::FILE* progress = stderr;   ///< where the progress line goes; nullptr: silent
+  int workers = 2;               ///< loader threads decoding ahead of the network
+  std::FILE* progress = stderr;  ///< where the progress line goes; nullptr: silent
 };
 
 /// Embeds files (in order) with embed_batch: images (B,3,S,S) -> embeddings (B,D), through the threaded
@@ -313,13 +316,13 @@ struct EmbedOptions {
 template <class EmbedBatch>
 Tensor<float> embed_files(const std::vector<std::filesystem::path>& files, data::Domain domain,
                           const EmbedOptions& options, EmbedBatch&& embed_batch) {
-  ZSBIR_CHECK(!files.empty(), "no ", domain_name(domain), " images to embed");
+  ZSBIR_CHECK(!files.empty(), "no ", domain_plural(domain), " to embed");
   ZSBIR_CHECK(options.image_size > 0 && options.batch_size > 0 && options.workers >= 0, "embed_files: image size ",
               options.image_size, " and batch size ", options.batch_size, " must be positive, workers ",
               options.workers, " >= 0");
   const int64_t N = static_cast<int64_t>(files.size());
   data::ImageBatchLoader loader(files, domain, options.image_size, options.batch_size, options.workers);
-  ProgressLine progress(zsbir::detail::concat("embedding ", domain_name(domain), "s"), N, options.progress);
+  ProgressLine progress(zsbir::detail::concat("embedding ", domain_plural(domain)), N, options.progress);
   Tensor<float> out;
   int64_t done = 0;
   while (std::optional<data::ImageBatch> batch = loader.next()) {

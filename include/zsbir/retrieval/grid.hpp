@@ -23,7 +23,7 @@ struct Rgb {
   bool operator==(const Rgb&) const = default;
 };
 
-inline constexpr Rgb kCorrectFrame{0, 170, 0};     ///< a retrieved photo of the sketch's class
+inline constexpr Rgb kCorrectFrame{0, 170, 0};      ///< a retrieved photo of the sketch's class
 inline constexpr Rgb kIncorrectFrame{215, 25, 25};  ///< a retrieved photo of another class
 inline constexpr Rgb kQueryFrame{40, 90, 200};      ///< the query sketch
 inline constexpr Rgb kNeutralFrame{150, 150, 150};  ///< a result whose class is unknown
@@ -78,12 +78,13 @@ struct GridOptions {
 /// Tiles in rows of options.columns, each inside a frame of frames[i]'s colour, gap pixels of white
 /// between them and around the grid. Every cell is as large as the largest tile; a smaller tile sits
 /// at its cell's top left. Throws for no tiles or a frame colour count that differs from the tiles'.
-inline RgbImage compose_grid(std::span<const RgbImage> tiles, std::span<const Rgb> frames, const GridOptions& options = {}) {
+inline RgbImage compose_grid(std::span<const RgbImage> tiles, std::span<const Rgb> frames,
+                             const GridOptions& options = {}) {
   ZSBIR_CHECK(!tiles.empty(), "compose_grid: no tiles");
   ZSBIR_CHECK(frames.size() == tiles.size(), "compose_grid: ", frames.size(), " frame colours for ", tiles.size(),
               " tiles");
-  ZSBIR_CHECK(options.columns >= 0 && options.frame >= 0 && options.gap >= 0, "compose_grid: columns ",
-              options.columns, ", frame ", options.frame, " and gap ", options.gap, " must be >= 0");
+  ZSBIR_CHECK(options.columns >= 0 && options.frame >= 0 && options.gap >= 0, "compose_grid: columns ", options.columns,
+              ", frame ", options.frame, " and gap ", options.gap, " must be >= 0");
   int64_t tile_w = 0, tile_h = 0;
   for (const RgbImage& t : tiles) {
     ZSBIR_CHECK(t.width > 0 && t.height > 0 && t.pixels.size() == static_cast<size_t>(t.width * t.height * 3),

@@ -31,7 +31,7 @@ inline models::DenseNetConfig backbone_config(const std::string& name) {
 struct LoadedModel {
   std::shared_ptr<models::SbirModel<float>> model;
   std::string backbone;
-  int64_t image_size = 0;  ///< the checkpoint's config.image_size; 0 when it has none
+  int64_t image_size = 0;   ///< the checkpoint's config.image_size; 0 when it has none
   io::TrainingState state;  ///< the checkpoint's epoch, iteration and config; default for an untrained model
 };
 

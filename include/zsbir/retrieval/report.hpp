@@ -5,8 +5,8 @@
 #pragma once
 
 #include <algorithm>
-#include <cstdarg>
 #include <cmath>
+#include <cstdarg>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -44,12 +44,23 @@ inline std::string html_escape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -65,7 +76,8 @@ struct ClassRow {
 };
 
 /// The per-class table of `m`: class names indexed by label, G the gallery size.
-inline std::vector<ClassRow> class_rows(const RetrievalMetrics& m, std::span<const std::string> class_names, int64_t G) {
+inline std::vector<ClassRow> class_rows(const RetrievalMetrics& m, std::span<const std::string> class_names,
+                                        int64_t G) {
   std::vector<ClassRow> rows;
   for (const ClassMetrics& c : m.per_class) {
     ZSBIR_CHECK(c.label >= 0 && c.label < static_cast<int64_t>(class_names.size()), "class_rows: label ", c.label,
@@ -93,8 +105,11 @@ inline nlohmann::ordered_json metrics_to_json(const RetrievalMetrics& m, std::sp
   j["queries_without_relevant"] = m.queries_without_relevant;
   j["per_class"] = nlohmann::ordered_json::array();
   for (const ClassRow& r : class_rows(m, class_names, G))
-    j["per_class"].push_back(
-        {{"class", r.name}, {"sketches", r.sketches}, {"photos", r.photos}, {"map", r.map}, {"chance_map", r.chance_map}});
+    j["per_class"].push_back({{"class", r.name},
+                              {"sketches", r.sketches},
+                              {"photos", r.photos},
+                              {"map", r.map},
+                              {"chance_map", r.chance_map}});
   j["seconds"] = m.seconds;
   return j;
 }
@@ -217,11 +232,13 @@ inline std::string pr_curve_svg(const PrecisionRecallCurve& curve, double chance
     detail::appendf(s, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.1f</text>", px(v), kTop + kH + 16, v);
     detail::appendf(s, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.1f</text>\n", kLeft - 6, py(v) + 4, v);
   }
-  detail::appendf(s, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">recall</text>", kLeft + kW / 2, kTop + kH + 36);
+  detail::appendf(s, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">recall</text>", kLeft + kW / 2,
+                  kTop + kH + 36);
   detail::appendf(s, "<text transform=\"translate(12,%.1f) rotate(-90)\" text-anchor=\"middle\">precision</text>\n",
                   kTop + kH / 2);
-  detail::appendf(s, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"chance\"><title>chance %.4f</title></line>\n",
-                  px(0), py(chance_precision), px(1), py(chance_precision), chance_precision);
+  detail::appendf(
+      s, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"chance\"><title>chance %.4f</title></line>\n",
+      px(0), py(chance_precision), px(1), py(chance_precision), chance_precision);
   s += "<polyline class=\"curve\" points=\"";
   for (size_t i = 0; i < curve.recall.size(); ++i)
     detail::appendf(s, "%.1f,%.1f ", px(curve.recall[i]), py(curve.precision[i]));

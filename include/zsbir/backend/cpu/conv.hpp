@@ -6,6 +6,10 @@
 #include <algorithm>
 #include <cstring>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include "zsbir/backend/cpu/gemm.hpp"
 #include "zsbir/core/tensor.hpp"
 
@@ -149,8 +153,38 @@ void col2im(const T* col, const Conv2dGeometry& g, T* x) {
 }
 
 // Every kernel below reads x, w, gy in any layout (copying to contiguous when needed) and writes a
-// contiguous, preallocated output. The GEMMs run one image at a time: Eigen parallelises each one,
-// so no OpenMP region wraps them.
+// contiguous, preallocated output, one image at a time. A large image's GEMM is parallel inside
+// (cpu::gemm); small images (DenseNet's late blocks, 64x64 inputs) give GEMMs too small to split, so
+// then the images themselves are shared among the threads, each with its own column buffer.
+
+namespace conv_detail {
+
+// Per-image GEMMs below this many multiply-adds run one image per thread.
+inline constexpr int64_t kImageParallelMacs = int64_t(1) << 21;
+
+// Calls body(n, col) for every image n, where col is a scratch buffer of col_size elements owned by
+// the calling thread (null when col_size is 0). Images run in parallel when each one is small.
+template <class T, class Body>
+void for_each_image(int64_t N, int64_t macs_per_image, int64_t col_size, Body&& body) {
+#ifdef _OPENMP
+  const bool parallel = N > 1 && macs_per_image < kImageParallelMacs && !omp_in_parallel() && omp_get_max_threads() > 1;
+#else
+  const bool parallel = false;
+#endif
+  if (!parallel) {
+    const Tensor<T> col = col_size > 0 ? Tensor<T>::empty({col_size}) : Tensor<T>();
+    for (int64_t n = 0; n < N; ++n) body(n, col_size > 0 ? col.data() : nullptr);
+    return;
+  }
+#pragma omp parallel
+  {
+    const Tensor<T> col = col_size > 0 ? Tensor<T>::empty({col_size}) : Tensor<T>();
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t n = 0; n < N; ++n) body(n, col_size > 0 ? col.data() : nullptr);
+  }
+}
+
+}  // namespace conv_detail
 
 // x (N,C,H,W), w (O,C,kh,kw), bias (O) or undefined -> y (N,O,Ho,Wo)
 template <Real T>
@@ -158,21 +192,20 @@ void conv2d_forward(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& bia
                     const Conv2dGeometry& g) {
   const Tensor<T> xc = x.contiguous(), wc = w.contiguous();
   const int64_t K = g.patch(), P = g.out_plane();
-  const Tensor<T> col = g.is_pointwise() ? Tensor<T>() : Tensor<T>::empty({K, P});
   const Tensor<T> bc = bias.defined() ? bias.contiguous() : Tensor<T>();
-  for (int64_t n = 0; n < g.N; ++n) {
+  conv_detail::for_each_image<T>(g.N, g.O * P * K, g.is_pointwise() ? 0 : K * P, [&](int64_t n, T* col) {
     const T* xn = xc.data() + n * g.C * g.H * g.W;
     T* yn = y.data() + n * g.O * P;
     // The bias goes in first and the GEMM adds onto it (beta = 1): no second pass over y.
     if (bc.defined())
       for (int64_t o = 0; o < g.O; ++o) std::fill(yn + o * P, yn + (o + 1) * P, bc.data()[o]);
     const T* patches = xn;
-    if (col.defined()) {
-      im2col(xn, g, col.data());
-      patches = col.data();
+    if (col) {
+      im2col(xn, g, col);
+      patches = col;
     }
     gemm<T>(false, false, g.O, P, K, T(1), wc.data(), K, patches, P, bc.defined() ? T(1) : T(0), yn, P);
-  }
+  });
 }
 
 // gy (N,O,Ho,Wo), w (O,C,kh,kw) -> gx (N,C,H,W) = col2im(w^T gy) per image
@@ -180,31 +213,59 @@ template <Real T>
 void conv2d_backward_input(const Tensor<T>& gy, const Tensor<T>& w, const Tensor<T>& gx, const Conv2dGeometry& g) {
   const Tensor<T> gyc = gy.contiguous(), wc = w.contiguous();
   const int64_t K = g.patch(), P = g.out_plane();
-  const Tensor<T> col = g.is_pointwise() ? Tensor<T>() : Tensor<T>::empty({K, P});
-  for (int64_t n = 0; n < g.N; ++n) {
+  conv_detail::for_each_image<T>(g.N, g.O * P * K, g.is_pointwise() ? 0 : K * P, [&](int64_t n, T* col) {
     const T* gyn = gyc.data() + n * g.O * P;
     T* gxn = gx.data() + n * g.C * g.H * g.W;
-    T* target = col.defined() ? col.data() : gxn;
-    gemm<T>(true, false, K, P, g.O, T(1), wc.data(), K, gyn, P, T(0), target, P);
-    if (col.defined()) col2im(col.data(), g, gxn);
-  }
+    gemm<T>(true, false, K, P, g.O, T(1), wc.data(), K, gyn, P, T(0), col ? col : gxn, P);
+    if (col) col2im(col, g, gxn);
+  });
 }
 
-// gy (N,O,Ho,Wo), x (N,C,H,W) -> gw (O,C,kh,kw) = sum over images of gy_n im2col(x_n)^T
+// gy (N,O,Ho,Wo), x (N,C,H,W) -> gw (O,C,kh,kw) = sum over images of gy_n im2col(x_n)^T. When images
+// run in parallel, each thread sums its images into its own slice of `partial`, added up at the end;
+// the static schedule fixes which thread sums which images, so the result is the same on every run.
 template <Real T>
 void conv2d_backward_weight(const Tensor<T>& gy, const Tensor<T>& x, const Tensor<T>& gw, const Conv2dGeometry& g) {
   const Tensor<T> gyc = gy.contiguous(), xc = x.contiguous();
-  const int64_t K = g.patch(), P = g.out_plane();
-  const Tensor<T> col = g.is_pointwise() ? Tensor<T>() : Tensor<T>::empty({K, P});
-  if (g.N == 0) std::fill(gw.data(), gw.data() + gw.numel(), T(0));
-  for (int64_t n = 0; n < g.N; ++n) {
+  const int64_t K = g.patch(), P = g.out_plane(), W = g.O * K;
+  std::fill(gw.data(), gw.data() + gw.numel(), T(0));
+#ifdef _OPENMP
+  const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+#else
+  const int threads = 1;
+#endif
+  const bool parallel = threads > 1 && g.N > 1 && g.O * P * K < conv_detail::kImageParallelMacs;
+  const Tensor<T> partial = parallel ? Tensor<T>::zeros({threads, W}) : Tensor<T>();
+  auto image = [&](int64_t n, T* col, T* target) {
     const T* xn = xc.data() + n * g.C * g.H * g.W;
     const T* patches = xn;
-    if (col.defined()) {
-      im2col(xn, g, col.data());
-      patches = col.data();
+    if (col) {
+      im2col(xn, g, col);
+      patches = col;
     }
-    gemm<T>(false, true, g.O, K, P, T(1), gyc.data() + n * g.O * P, P, patches, P, n == 0 ? T(0) : T(1), gw.data(), K);
+    gemm<T>(false, true, g.O, K, P, T(1), gyc.data() + n * g.O * P, P, patches, P, T(1), target, K);
+  };
+  if (!parallel) {
+    const Tensor<T> col = g.is_pointwise() ? Tensor<T>() : Tensor<T>::empty({K, P});
+    for (int64_t n = 0; n < g.N; ++n) image(n, col.defined() ? col.data() : nullptr, gw.data());
+    return;
+  }
+#pragma omp parallel num_threads(threads)
+  {
+    const Tensor<T> col = g.is_pointwise() ? Tensor<T>() : Tensor<T>::empty({K, P});
+#ifdef _OPENMP
+    T* mine = partial.data() + omp_get_thread_num() * W;
+#else
+    T* mine = partial.data();
+#endif
+#pragma omp for schedule(static)
+    for (int64_t n = 0; n < g.N; ++n) image(n, col.defined() ? col.data() : nullptr, mine);
+#pragma omp for
+    for (int64_t i = 0; i < W; ++i) {
+      T sum = 0;
+      for (int t = 0; t < threads; ++t) sum += partial.data()[t * W + i];
+      gw.data()[i] = sum;
+    }
   }
 }
 

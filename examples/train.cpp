@@ -1,0 +1,292 @@
+// train: the reference's zero-shot SBIR training (two DenseNet encoders, triplet loss, GRL domain
+// losses, Adam) with its flags, plus seeding, exact resume, validation and safe checkpoints.
+// Run `train --help` for the flags; docs/getting-started.md walks through a whole run.
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "program_support.hpp"
+#include "zsbir/data/dataset.hpp"
+#include "zsbir/data/loader.hpp"
+#include "zsbir/detail/json.hpp"
+#include "zsbir/io/checkpoint.hpp"
+#include "zsbir/retrieval/embed.hpp"
+#include "zsbir/retrieval/metrics.hpp"
+#include "zsbir/util/progress.hpp"
+#include "zsbir/zsbir.hpp"
+
+namespace fs = std::filesystem;
+using namespace zsbir;
+
+namespace {
+
+struct Options {
+  std::string data_dir;
+  int64_t batch_size = 16;
+  std::string checkpoint_dir = "checkpoints";
+  int64_t epochs = 10;
+  double domain_loss_ratio = 0.5;
+  double triplet_loss_ratio = 1.0;
+  double grl_threshold_epoch = 25;
+  double grl_warmup_epochs = 5;
+  int64_t print_every = 10;
+  double lr = 1e-4;
+  uint64_t seed = 0;
+  std::optional<std::string> resume;  // "" = the newest checkpoint in checkpoint_dir
+  int64_t image_size = 224;
+  std::string backbone = "densenet121";
+  std::string pretrained;
+  int workers = 2;
+  std::string device = "auto";
+  int64_t val_every = 1;
+  double val_fraction = 0.1;
+  std::string negatives = "semantic";
+  int64_t domain_width = 1024;
+  bool skip_bad_images = false;
+  int64_t max_steps = 0;
+
+  /// What a checkpoint records of the run, so evaluate can rebuild the model and resume can check it.
+  std::map<std::string, std::string> config() const {
+    return {{"backbone", backbone},
+            {"image_size", std::to_string(image_size)},
+            {"domain_width", std::to_string(domain_width)},
+            {"batch_size", std::to_string(batch_size)},
+            {"lr", detail::concat(lr)},
+            {"seed", std::to_string(seed)},
+            {"negatives", negatives},
+            {"domain_loss_ratio", detail::concat(domain_loss_ratio)},
+            {"triplet_loss_ratio", detail::concat(triplet_loss_ratio)},
+            {"grl_threshold_epoch", detail::concat(grl_threshold_epoch)},
+            {"grl_warmup_epochs", detail::concat(grl_warmup_epochs)},
+            {"val_fraction", detail::concat(val_fraction)},
+            {"data_dir", data_dir}};
+  }
+};
+
+std::atomic<bool> g_stop_requested{false};
+
+// First Ctrl-C: finish the step, save, exit. Second: the default action (exit now).
+extern "C" void on_interrupt(int) {
+  g_stop_requested = true;
+  std::signal(SIGINT, SIG_DFL);
+}
+
+// The run's flags that must not change across a resume (the model's shape and the data order).
+void check_resume_config(const std::map<std::string, std::string>& saved, const Options& opt, const fs::path& file) {
+  for (const char* key : {"backbone", "image_size", "domain_width", "batch_size", "seed", "negatives", "val_fraction"}) {
+    const auto it = saved.find(key);
+    const std::string now = opt.config().at(key);
+    ZSBIR_CHECK(it == saved.end() || it->second == now, file.string(), " was trained with --", key, " ", it->second,
+                ", this run asks for ", now, ": resume with the same value (or start a new --checkpoint_dir)");
+  }
+}
+
+// Mean AP of held-out seen-class sketches against held-out seen-class photos: the model selection
+// signal (the unseen classes stay untouched until evaluate).
+double validation_map(models::SbirModel<float>& model, const data::SbirDataset& val, const Options& opt) {
+  retrieval::EmbedOptions eo;
+  eo.image_size = opt.image_size;
+  eo.batch_size = std::max<int64_t>(opt.batch_size, 32);
+  eo.workers = opt.workers;
+  eo.progress = nullptr;
+  const data::ImageList sketches = val.images(data::Domain::sketch), photos = val.images(data::Domain::photo);
+  const Tensor<float> qs = retrieval::embed_files(sketches.files, data::Domain::sketch, eo,
+                                                  [&](const Tensor<float>& b) { return model.embed_sketches(b); });
+  const Tensor<float> gs = retrieval::embed_files(photos.files, data::Domain::photo, eo,
+                                                  [&](const Tensor<float>& b) { return model.embed_photos(b); });
+  retrieval::RetrievalOptions ro;
+  ro.precision_at.clear();
+  ro.map_at.clear();
+  return retrieval::evaluate_retrieval(qs, sketches.labels, gs, photos.labels, ro).map;
+}
+
+void run(const Options& opt) {
+  const fs::path ckpt_dir = opt.checkpoint_dir;
+  programs::ensure_writable_folder(ckpt_dir, "checkpoint folder");
+  programs::select_device(opt.device);
+
+  data::DatasetOptions dopt;
+  dopt.skip_bad_images = opt.skip_bad_images;
+  data::SbirDataset train_set = data::SbirDataset::open(opt.data_dir, data::Split::train, dopt);
+  const data::SbirDataset val_set = train_set.hold_out(opt.val_fraction, opt.seed);
+  std::printf("data: %zu training classes, %zu sketches, %zu photos (%zu of each held out for validation)\n",
+              train_set.classes().size(), train_set.num_sketches(), train_set.num_photos(), val_set.num_sketches());
+
+  models::SbirModelConfig mcfg;
+  mcfg.encoder = models::densenet_config(opt.backbone);
+  mcfg.domain_width = opt.domain_width;
+  Generator init_gen(opt.seed);
+  models::SbirModel<float> model(mcfg, init_gen);
+  if (!opt.pretrained.empty()) {
+    io::load_pretrained_encoder(opt.pretrained, *model.sketch_encoder);
+    io::load_pretrained_encoder(opt.pretrained, *model.photo_encoder);
+    std::printf("encoders initialised from %s\n", opt.pretrained.c_str());
+  }
+  optim::AdamOptions aopt;
+  aopt.lr = opt.lr;
+  optim::Adam<float> optimizer(model.parameters(), aopt);
+  std::printf("model: %s encoders at %lldx%lld, %lld-d embeddings, %.2fM parameters\n", opt.backbone.c_str(),
+              static_cast<long long>(opt.image_size), static_cast<long long>(opt.image_size),
+              static_cast<long long>(model.embedding_dim()), static_cast<double>(model.num_parameters()) / 1e6);
+
+  io::TrainingState state;
+  state.config = opt.config();
+  if (opt.resume) {
+    fs::path from = *opt.resume;
+    if (from.empty()) {
+      // The newest of the last epoch checkpoint and a Ctrl-C / --max_steps stop after it.
+      const auto latest = io::latest_checkpoint(ckpt_dir);
+      const fs::path stopped = ckpt_dir / "interrupted.safetensors";
+      auto steps_in = [](const fs::path& p) { return io::read_training_state(io::SafetensorsFile(p.string())).iteration; };
+      if (fs::exists(stopped) && (!latest || steps_in(stopped) > steps_in(*latest)))
+        from = stopped;
+      else if (latest)
+        from = *latest;
+      ZSBIR_CHECK(!from.empty(), "--resume: no checkpoint in ", ckpt_dir.string());
+    }
+    const io::TrainingState saved = io::load_training_checkpoint(from, model, optimizer);
+    check_resume_config(saved.config, opt, from);
+    state.epoch = saved.epoch;
+    state.iteration = saved.iteration;
+    state.best_map = saved.best_map;
+    std::printf("resumed from %s: epoch %lld, step %lld\n", from.string().c_str(), static_cast<long long>(state.epoch),
+                static_cast<long long>(state.iteration));
+  }
+
+  data::TripletLoaderOptions lopt;
+  lopt.batch_size = opt.batch_size;
+  lopt.image_size = opt.image_size;
+  lopt.seed = opt.seed;
+  lopt.negatives = opt.negatives == "uniform" ? data::NegativeMode::uniform : data::NegativeMode::semantic;
+  lopt.workers = opt.workers;
+  data::TripletLoader loader(train_set, lopt);
+  const int64_t per_epoch = loader.batches_per_epoch();
+  ZSBIR_CHECK(per_epoch > 0, "--batch_size ", opt.batch_size, " is larger than the ", train_set.num_sketches(),
+              " training sketches");
+  const int64_t total_steps = opt.max_steps > 0 ? std::min(opt.max_steps, opt.epochs * per_epoch) : opt.epochs * per_epoch;
+  const optim::GrlSchedule schedule(opt.grl_threshold_epoch, opt.grl_warmup_epochs);
+
+  std::ofstream metrics_log(ckpt_dir / "metrics.jsonl", std::ios::app);
+  ZSBIR_CHECK(metrics_log.good(), "cannot open ", (ckpt_dir / "metrics.jsonl").string(), " for appending");
+  auto log_json = [&](const nlohmann::json& j) {
+    metrics_log << j.dump() << '\n';
+    metrics_log.flush();
+    ZSBIR_CHECK(metrics_log.good(), "writing ", (ckpt_dir / "metrics.jsonl").string(), " failed (disk full?)");
+  };
+
+  auto save = [&](const fs::path& path) {
+    state.rng_state = init_gen.state();
+    io::save_training_checkpoint(path, model, optimizer, state);
+  };
+
+  std::signal(SIGINT, on_interrupt);
+  std::printf("training %lld steps (%lld per epoch, batch %lld), checkpoints in %s\n",
+              static_cast<long long>(total_steps - state.iteration), static_cast<long long>(per_epoch),
+              static_cast<long long>(opt.batch_size), ckpt_dir.string().c_str());
+  util::Progress progress(total_steps - state.iteration);
+  double run_triplet = 0, run_dimg = 0, run_dskt = 0;
+  int64_t run_count = 0;
+  while (state.iteration < total_steps && !g_stop_requested) {
+    const int64_t epoch = state.iteration / per_epoch;
+    const double lambda = schedule.at_epoch(static_cast<double>(epoch));
+    loader.start_epoch(epoch, state.iteration % per_epoch);
+    model.train();
+    while (state.iteration < total_steps && !g_stop_requested) {
+      std::optional<data::TripletBatch> batch = loader.next();
+      if (!batch) break;
+      const auto r = model.optimize_step(optimizer, batch->anchor, batch->positive, batch->negative, lambda,
+                                         opt.triplet_loss_ratio, opt.domain_loss_ratio);
+      const double loss = r.loss.item();
+      ZSBIR_CHECK(std::isfinite(loss), "step ", state.iteration + 1, " (epoch ", epoch + 1, "): the loss is ", loss,
+                  " (triplet ", r.triplet, ", image domain ", r.domain_image, ", sketch domain ", r.domain_sketch,
+                  "); stopping. The last good checkpoint in ", ckpt_dir.string(),
+                  " is untouched; try a lower --lr and --resume");
+      ++state.iteration;
+      progress.advance();
+      run_triplet += r.triplet;
+      run_dimg += r.domain_image;
+      run_dskt += r.domain_sketch;
+      ++run_count;
+      if (state.iteration % opt.print_every == 0 || state.iteration == total_steps) {
+        const double ips = progress.rate() * static_cast<double>(3 * opt.batch_size);
+        std::printf("epoch %lld step %lld/%lld  triplet %.4f  domain img %.4f skt %.4f  lambda %.3f  %.1f img/s  ETA %s\n",
+                    static_cast<long long>(epoch + 1), static_cast<long long>(state.iteration),
+                    static_cast<long long>(total_steps), run_triplet / run_count, run_dimg / run_count,
+                    run_dskt / run_count, lambda, ips, util::format_duration(progress.eta()).c_str());
+        std::fflush(stdout);
+        log_json({{"step", state.iteration}, {"epoch", epoch + 1}, {"triplet", run_triplet / run_count},
+                  {"domain_image", run_dimg / run_count}, {"domain_sketch", run_dskt / run_count},
+                  {"lambda", lambda}, {"images_per_s", ips}, {"lr", opt.lr}});
+        run_triplet = run_dimg = run_dskt = 0;
+        run_count = 0;
+      }
+    }
+    const bool epoch_done = state.iteration % per_epoch == 0;
+    if (!epoch_done) break;  // interrupted or max_steps: saved below
+    state.epoch = state.iteration / per_epoch;
+    if (opt.val_every > 0 && (state.epoch % opt.val_every == 0 || state.iteration == total_steps) &&
+        val_set.num_sketches() > 0) {
+      const double val = validation_map(model, val_set, opt);
+      const bool best = val > state.best_map;
+      if (best) state.best_map = val;
+      std::printf("epoch %lld: validation mAP@all %.4f (seen classes, held-out images)%s\n",
+                  static_cast<long long>(state.epoch), val, best ? "  [best]" : "");
+      log_json({{"epoch", state.epoch}, {"step", state.iteration}, {"val_map", val}});
+      if (best) save(ckpt_dir / "best.safetensors");
+    }
+    char name[64];
+    std::snprintf(name, sizeof name, "epoch_%04lld.safetensors", static_cast<long long>(state.epoch));
+    save(ckpt_dir / name);
+    std::printf("saved %s\n", (ckpt_dir / name).string().c_str());
+  }
+  if (g_stop_requested || state.iteration % per_epoch != 0) {
+    // Ctrl-C or a mid-epoch --max_steps stop: a checkpoint that --resume continues from exactly.
+    save(ckpt_dir / "interrupted.safetensors");
+    std::printf("stopped at step %lld; saved %s (continue with --resume)\n", static_cast<long long>(state.iteration),
+                (ckpt_dir / "interrupted.safetensors").string().c_str());
+  }
+  if (!fs::exists(ckpt_dir / "best.safetensors") && state.iteration > 0) save(ckpt_dir / "best.safetensors");
+  std::printf("done in %s: %lld steps\n", util::format_duration(progress.elapsed()).c_str(),
+              static_cast<long long>(state.iteration));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options opt;
+  CLI::App app{"Train the zero-shot SBIR model (sketch and photo DenseNet encoders, triplet + GRL domain losses)."};
+  app.add_option("--data_dir", opt.data_dir, "dataset root: photos/, sketches/, train_labels.txt, ...")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  app.add_option("--batch_size", opt.batch_size, "triplets per step")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--checkpoint_dir", opt.checkpoint_dir, "where checkpoints and metrics.jsonl go")->capture_default_str();
+  app.add_option("--epochs", opt.epochs, "passes over the training sketches")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--domain_loss_ratio", opt.domain_loss_ratio, "weight of the domain losses")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--triplet_loss_ratio", opt.triplet_loss_ratio, "weight of the triplet loss")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--grl_threshold_epoch", opt.grl_threshold_epoch, "epoch at which the GRL lambda reaches 1")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--grl_warmup_epochs", opt.grl_warmup_epochs, "epochs with lambda 0 before the ramp")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--print_every", opt.print_every, "steps between log lines")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--lr", opt.lr, "Adam learning rate")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--seed", opt.seed, "seed of the initial weights, data order and sampling")->capture_default_str();
+  app.add_option("--resume", opt.resume, "continue from FILE, or with no value from the newest checkpoint in --checkpoint_dir")
+      ->expected(0, 1);
+  app.add_option("--image_size", opt.image_size, "input side in pixels")->capture_default_str()->check(CLI::Range(16, 1024));
+  app.add_option("--backbone", opt.backbone, "densenet121 or densenet_small")->capture_default_str()->check(CLI::IsMember({"densenet121", "densenet_small"}));
+  app.add_option("--pretrained", opt.pretrained, "safetensors DenseNet weights (features.*) for both encoders, see docs/checkpoints.md")->check(CLI::ExistingFile);
+  app.add_option("--workers", opt.workers, "image decoding threads")->capture_default_str()->check(CLI::Range(0, 64));
+  programs::add_device_flag(app, opt.device);
+  app.add_option("--val_every", opt.val_every, "epochs between validations (0: never)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--val_fraction", opt.val_fraction, "share of each training class's images held out for validation")->capture_default_str()->check(CLI::Range(0.0, 0.5));
+  app.add_option("--negatives", opt.negatives, "semantic (p ~ 1/||w_c - w_k||) or uniform")->capture_default_str()->check(CLI::IsMember({"semantic", "uniform"}));
+  app.add_option("--domain_width", opt.domain_width, "hidden width of the domain classifier")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--max_steps", opt.max_steps, "stop after this many steps in all (0: no limit)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_flag("--skip_bad_images", opt.skip_bad_images, "warn about and skip unreadable images instead of stopping");
+  return programs::run_program("train", app, argc, argv, [&] { run(opt); });
+}
