@@ -8,9 +8,21 @@
 #include <string>
 #include <vector>
 
+#include "zsbir/core/error.hpp"
 #include "zsbir/io/posix_file.hpp"
 
 namespace zsbir::test {
+
+/// The message of the zsbir::Error that f() throws, or "(no error)": for checking what an error says.
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
 
 class TempDir {
  public:

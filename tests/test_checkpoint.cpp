@@ -14,18 +14,11 @@ using test::TempDir;
 
 namespace {
 
+using zsbir::test::error_of;
+
 // Encoders: growth 4, blocks (2, 2), 8 initial features, bn_size 2 -> 16-d embeddings; D: 2 x width 6.
 const models::SbirModelConfig kTiny{{4, {2, 2}, 8, 2}, 6, 2};
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 // CHECKs that f throws a zsbir::Error whose message starts with "<path>: " and contains every part.
 template <class F>

@@ -20,16 +20,10 @@ using zsbir::Tensor;
 
 namespace {
 
+using zsbir::test::error_of;
+
 const fs::path kFixtures = fs::path(__FILE__).parent_path() / "fixtures" / "image";
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const zsbir::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 // The 5x7 pattern of make_image_npy_fixture.py, as (1, 5, 7).
 template <class T>

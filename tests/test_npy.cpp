@@ -18,16 +18,10 @@ using zsbir::Tensor;
 
 namespace {
 
+using zsbir::test::error_of;
+
 const fs::path kFixtures = fs::path(__FILE__).parent_path() / "fixtures" / "npy";
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const zsbir::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 // A .npy file of the given version and header text around `data`, laid out by hand.
 void write_npy(const fs::path& path, int major, const std::string& header, const std::vector<unsigned char>& data) {

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "file_helpers.hpp"
 #include "helpers.hpp"
 #include "zsbir/io/safetensors.hpp"
 
@@ -16,6 +17,8 @@ using io::SafetensorsFile;
 using io::SafetensorsWriter;
 
 namespace {
+
+using zsbir::test::error_of;
 
 const fs::path kFixtures = fs::path(__FILE__).parent_path() / "fixtures" / "safetensors";
 
@@ -70,15 +73,6 @@ void check_rejected(const std::string& path, const std::string& problem) {
   }
 }
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 uint32_t bits(float v) { return std::bit_cast<uint32_t>(v); }
 
