@@ -80,9 +80,10 @@ extern "C" void on_interrupt(int) {
 
 // The run's flags that must not change across a resume (the model's shape and the data order).
 void check_resume_config(const std::map<std::string, std::string>& saved, const Options& opt, const fs::path& file) {
+  const std::map<std::string, std::string> asked = opt.config();
   for (const char* key : {"backbone", "image_size", "domain_width", "batch_size", "seed", "negatives", "val_fraction"}) {
     const auto it = saved.find(key);
-    const std::string now = opt.config().at(key);
+    const std::string& now = asked.at(key);
     ZSBIR_CHECK(it == saved.end() || it->second == now, file.string(), " was trained with --", key, " ", it->second,
                 ", this run asks for ", now, ": resume with the same value (or start a new --checkpoint_dir)");
   }

@@ -162,25 +162,25 @@ namespace conv_detail {
 // Per-image GEMMs below this many multiply-adds run one image per thread.
 inline constexpr int64_t kImageParallelMacs = int64_t(1) << 21;
 
-// Calls body(n, col) for every image n, where col is a scratch buffer of col_size elements owned by
-// the calling thread (null when col_size is 0). Images run in parallel when each one is small.
+// How many threads share the images: every free one when each image's GEMM is too small to split.
+inline int image_threads(int64_t N, int64_t macs_per_image) {
+  return N > 1 && macs_per_image < kImageParallelMacs ? free_threads() : 1;
+}
+
+// Calls body(n, col, thread) for every image n on `threads` threads, where col is a scratch buffer of
+// col_size elements owned by that thread (null when col_size is 0). The static schedule fixes which
+// thread runs which images, so sums kept per thread come out the same on every run.
 template <class T, class Body>
-void for_each_image(int64_t N, int64_t macs_per_image, int64_t col_size, Body&& body) {
-#ifdef _OPENMP
-  const bool parallel = N > 1 && macs_per_image < kImageParallelMacs && !omp_in_parallel() && omp_get_max_threads() > 1;
-#else
-  const bool parallel = false;
-#endif
-  if (!parallel) {
-    const Tensor<T> col = col_size > 0 ? Tensor<T>::empty({col_size}) : Tensor<T>();
-    for (int64_t n = 0; n < N; ++n) body(n, col_size > 0 ? col.data() : nullptr);
-    return;
-  }
-#pragma omp parallel
+void for_each_image(int64_t N, int threads, int64_t col_size, Body&& body) {
+#pragma omp parallel num_threads(threads) if (threads > 1)
   {
     const Tensor<T> col = col_size > 0 ? Tensor<T>::empty({col_size}) : Tensor<T>();
-#pragma omp for schedule(dynamic, 1)
-    for (int64_t n = 0; n < N; ++n) body(n, col_size > 0 ? col.data() : nullptr);
+    int thread = 0;
+#ifdef _OPENMP
+    thread = omp_get_thread_num();
+#endif
+#pragma omp for schedule(static)
+    for (int64_t n = 0; n < N; ++n) body(n, col_size > 0 ? col.data() : nullptr, thread);
   }
 }
 
@@ -193,7 +193,8 @@ void conv2d_forward(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& bia
   const Tensor<T> xc = x.contiguous(), wc = w.contiguous();
   const int64_t K = g.patch(), P = g.out_plane();
   const Tensor<T> bc = bias.defined() ? bias.contiguous() : Tensor<T>();
-  conv_detail::for_each_image<T>(g.N, g.O * P * K, g.is_pointwise() ? 0 : K * P, [&](int64_t n, T* col) {
+  const int threads = conv_detail::image_threads(g.N, g.O * P * K);
+  conv_detail::for_each_image<T>(g.N, threads, g.is_pointwise() ? 0 : K * P, [&](int64_t n, T* col, int) {
     const T* xn = xc.data() + n * g.C * g.H * g.W;
     T* yn = y.data() + n * g.O * P;
     // The bias goes in first and the GEMM adds onto it (beta = 1): no second pass over y.
@@ -213,7 +214,8 @@ template <Real T>
 void conv2d_backward_input(const Tensor<T>& gy, const Tensor<T>& w, const Tensor<T>& gx, const Conv2dGeometry& g) {
   const Tensor<T> gyc = gy.contiguous(), wc = w.contiguous();
   const int64_t K = g.patch(), P = g.out_plane();
-  conv_detail::for_each_image<T>(g.N, g.O * P * K, g.is_pointwise() ? 0 : K * P, [&](int64_t n, T* col) {
+  const int threads = conv_detail::image_threads(g.N, g.O * P * K);
+  conv_detail::for_each_image<T>(g.N, threads, g.is_pointwise() ? 0 : K * P, [&](int64_t n, T* col, int) {
     const T* gyn = gyc.data() + n * g.O * P;
     T* gxn = gx.data() + n * g.C * g.H * g.W;
     gemm<T>(true, false, K, P, g.O, T(1), wc.data(), K, gyn, P, T(0), col ? col : gxn, P);
@@ -222,50 +224,30 @@ void conv2d_backward_input(const Tensor<T>& gy, const Tensor<T>& w, const Tensor
 }
 
 // gy (N,O,Ho,Wo), x (N,C,H,W) -> gw (O,C,kh,kw) = sum over images of gy_n im2col(x_n)^T. When images
-// run in parallel, each thread sums its images into its own slice of `partial`, added up at the end;
-// the static schedule fixes which thread sums which images, so the result is the same on every run.
+// run in parallel, each thread sums its images into its own slice of `partial`, added up at the end.
 template <Real T>
 void conv2d_backward_weight(const Tensor<T>& gy, const Tensor<T>& x, const Tensor<T>& gw, const Conv2dGeometry& g) {
   const Tensor<T> gyc = gy.contiguous(), xc = x.contiguous();
   const int64_t K = g.patch(), P = g.out_plane(), W = g.O * K;
-  std::fill(gw.data(), gw.data() + gw.numel(), T(0));
-#ifdef _OPENMP
-  const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
-#else
-  const int threads = 1;
-#endif
-  const bool parallel = threads > 1 && g.N > 1 && g.O * P * K < conv_detail::kImageParallelMacs;
-  const Tensor<T> partial = parallel ? Tensor<T>::zeros({threads, W}) : Tensor<T>();
-  auto image = [&](int64_t n, T* col, T* target) {
+  const int threads = conv_detail::image_threads(g.N, g.O * P * K);
+  const Tensor<T> partial = threads > 1 ? Tensor<T>::zeros({threads, W}) : Tensor<T>();
+  if (threads == 1) std::fill(gw.data(), gw.data() + gw.numel(), T(0));
+  conv_detail::for_each_image<T>(g.N, threads, g.is_pointwise() ? 0 : K * P, [&](int64_t n, T* col, int thread) {
     const T* xn = xc.data() + n * g.C * g.H * g.W;
     const T* patches = xn;
     if (col) {
       im2col(xn, g, col);
       patches = col;
     }
+    T* target = threads > 1 ? partial.data() + thread * W : gw.data();
     gemm<T>(false, true, g.O, K, P, T(1), gyc.data() + n * g.O * P, P, patches, P, T(1), target, K);
-  };
-  if (!parallel) {
-    const Tensor<T> col = g.is_pointwise() ? Tensor<T>() : Tensor<T>::empty({K, P});
-    for (int64_t n = 0; n < g.N; ++n) image(n, col.defined() ? col.data() : nullptr, gw.data());
-    return;
-  }
-#pragma omp parallel num_threads(threads)
-  {
-    const Tensor<T> col = g.is_pointwise() ? Tensor<T>() : Tensor<T>::empty({K, P});
-#ifdef _OPENMP
-    T* mine = partial.data() + omp_get_thread_num() * W;
-#else
-    T* mine = partial.data();
-#endif
-#pragma omp for schedule(static)
-    for (int64_t n = 0; n < g.N; ++n) image(n, col.defined() ? col.data() : nullptr, mine);
-#pragma omp for
-    for (int64_t i = 0; i < W; ++i) {
-      T sum = 0;
-      for (int t = 0; t < threads; ++t) sum += partial.data()[t * W + i];
-      gw.data()[i] = sum;
-    }
+  });
+  if (threads == 1) return;
+#pragma omp parallel for if (conv_detail::worth_forking(W * threads))
+  for (int64_t i = 0; i < W; ++i) {
+    T sum = 0;
+    for (int t = 0; t < threads; ++t) sum += partial.data()[t * W + i];
+    gw.data()[i] = sum;
   }
 }
 

@@ -16,6 +16,15 @@ namespace zsbir::cpu {
 // C (M,N) = alpha * op(A) op(B) + beta * C, all row-major with leading dimensions lda, ldb, ldc;
 // op(A) is (M,K): A is (M,K) or, when trans_a, (K,M); likewise op(B) is (K,N).
 // beta == 0 never reads C, so C may hold garbage.
+/// Threads a new parallel region may use: 1 inside one (nested regions run serially) or without OpenMP.
+inline int free_threads() {
+#ifdef _OPENMP
+  return omp_in_parallel() ? 1 : omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
 namespace detail {
 
 template <class T>
@@ -61,11 +70,7 @@ void gemm_serial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T 
 template <class T>
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,
           const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
-#ifdef _OPENMP
-  const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
-#else
-  const int threads = 1;
-#endif
+  const int threads = free_threads();
   constexpr int64_t min_slab = 64;  // narrower slabs lose more to re-packing the shared operand than they gain
   const bool split_rows = M >= N;
   const int64_t extent = split_rows ? M : N;
