@@ -51,6 +51,14 @@ struct Options {
   int64_t domain_width = 1024;
   bool skip_bad_images = false;
   int64_t max_steps = 0;
+  std::string lr_schedule = "constant";
+  int64_t warmup_steps = 0;
+  double margin = 1.0;
+  bool normalize_embeddings = false;
+  double class_loss_ratio = 0;
+  double word_loss_ratio = 0;
+  bool augment = false;
+  bool grl_by_step = false;
 
   /// What a checkpoint records of the run, so evaluate can rebuild the model and resume can check it.
   std::map<std::string, std::string> config() const {
@@ -59,6 +67,14 @@ struct Options {
             {"domain_width", std::to_string(domain_width)},
             {"batch_size", std::to_string(batch_size)},
             {"lr", detail::concat(lr)},
+            {"lr_schedule", lr_schedule},
+            {"warmup_steps", std::to_string(warmup_steps)},
+            {"margin", detail::concat(margin)},
+            {"normalize_embeddings", normalize_embeddings ? "true" : "false"},
+            {"class_loss_ratio", detail::concat(class_loss_ratio)},
+            {"word_loss_ratio", detail::concat(word_loss_ratio)},
+            {"augment", augment ? "true" : "false"},
+            {"grl_by_step", grl_by_step ? "true" : "false"},
             {"seed", std::to_string(seed)},
             {"negatives", negatives},
             {"domain_loss_ratio", detail::concat(domain_loss_ratio)},
@@ -123,6 +139,9 @@ void run(const Options& opt) {
   models::SbirModelConfig mcfg;
   mcfg.encoder = models::densenet_config(opt.backbone);
   mcfg.domain_width = opt.domain_width;
+  mcfg.normalize_embeddings = opt.normalize_embeddings;
+  if (opt.class_loss_ratio > 0) mcfg.num_classes = train_set.num_classes();
+  if (opt.word_loss_ratio > 0) mcfg.word_dim = train_set.word_vectors().size(1);
   Generator init_gen(opt.seed);
   models::SbirModel<float> model(mcfg, init_gen);
   if (!opt.pretrained.empty()) {
@@ -167,12 +186,26 @@ void run(const Options& opt) {
   lopt.seed = opt.seed;
   lopt.negatives = opt.negatives == "uniform" ? data::NegativeMode::uniform : data::NegativeMode::semantic;
   lopt.workers = opt.workers;
+  lopt.augment.enabled = opt.augment;
   data::TripletLoader loader(train_set, lopt);
   const int64_t per_epoch = loader.batches_per_epoch();
   ZSBIR_CHECK(per_epoch > 0, "--batch_size ", opt.batch_size, " is larger than the ", train_set.num_sketches(),
               " training sketches");
   const int64_t total_steps = opt.max_steps > 0 ? std::min(opt.max_steps, opt.epochs * per_epoch) : opt.epochs * per_epoch;
+  models::TrainStepOptions step_opt;
+  step_opt.triplet_ratio = opt.triplet_loss_ratio;
+  step_opt.domain_ratio = opt.domain_loss_ratio;
+  step_opt.class_ratio = opt.class_loss_ratio;
+  step_opt.word_ratio = opt.word_loss_ratio;
+  step_opt.margin = opt.margin;
+  models::TripletClasses<float> classes;
+  classes.word_vectors = train_set.word_vectors();
   const optim::GrlSchedule schedule(opt.grl_threshold_epoch, opt.grl_warmup_epochs);
+  // The decay spans the whole run (--epochs), not a --max_steps cut, so a stopped and resumed run
+  // follows the same curve as a straight one.
+  ZSBIR_CHECK(opt.warmup_steps <= opt.epochs * per_epoch, "--warmup_steps ", opt.warmup_steps, " is longer than the run (",
+              opt.epochs * per_epoch, " steps)");
+  const optim::LrSchedule lr_schedule(optim::parse_lr_decay(opt.lr_schedule), opt.epochs * per_epoch, opt.warmup_steps);
 
   std::ofstream metrics_log(ckpt_dir / "metrics.jsonl", std::ios::app);
   ZSBIR_CHECK(metrics_log.good(), "cannot open ", (ckpt_dir / "metrics.jsonl").string(), " for appending");
@@ -192,18 +225,22 @@ void run(const Options& opt) {
               static_cast<long long>(total_steps - state.iteration), static_cast<long long>(per_epoch),
               static_cast<long long>(opt.batch_size), ckpt_dir.string().c_str());
   util::Progress progress(total_steps - state.iteration);
-  double run_triplet = 0, run_dimg = 0, run_dskt = 0;
+  double run_triplet = 0, run_dimg = 0, run_dskt = 0, run_class = 0, run_word = 0;
   int64_t run_count = 0;
   while (state.iteration < total_steps && !g_stop_requested) {
     const int64_t epoch = state.iteration / per_epoch;
-    const double lambda = schedule.at_epoch(static_cast<double>(epoch));
+    double lambda = schedule.at_epoch(static_cast<double>(epoch));
     loader.start_epoch(epoch, state.iteration % per_epoch);
     model.train();
     while (state.iteration < total_steps && !g_stop_requested) {
       std::optional<data::TripletBatch> batch = loader.next();
       if (!batch) break;
-      const auto r = model.optimize_step(optimizer, batch->anchor, batch->positive, batch->negative, lambda,
-                                         opt.triplet_loss_ratio, opt.domain_loss_ratio);
+      if (opt.grl_by_step) lambda = schedule.at_step(state.iteration, per_epoch);
+      const double lr = opt.lr * lr_schedule.factor(state.iteration);
+      optimizer.set_lr(lr);
+      classes.anchor = batch->anchor_class;
+      classes.negative = batch->negative_class;
+      const auto r = model.optimize_step(optimizer, batch->anchor, batch->positive, batch->negative, lambda, step_opt, classes);
       const double loss = r.loss.item();
       ZSBIR_CHECK(std::isfinite(loss), "step ", state.iteration + 1, " (epoch ", epoch + 1, "): the loss is ", loss,
                   " (triplet ", r.triplet, ", image domain ", r.domain_image, ", sketch domain ", r.domain_sketch,
@@ -214,18 +251,24 @@ void run(const Options& opt) {
       run_triplet += r.triplet;
       run_dimg += r.domain_image;
       run_dskt += r.domain_sketch;
+      run_class += r.classification;
+      run_word += r.word;
       ++run_count;
       if (state.iteration % opt.print_every == 0 || state.iteration == total_steps) {
         const double ips = progress.rate() * static_cast<double>(3 * opt.batch_size);
-        std::printf("epoch %lld step %lld/%lld  triplet %.4f  domain img %.4f skt %.4f  lambda %.3f  %.1f img/s  ETA %s\n",
+        char extra[64] = "";
+        if (opt.class_loss_ratio > 0 || opt.word_loss_ratio > 0)
+          std::snprintf(extra, sizeof extra, "  class %.4f word %.4f", run_class / run_count, run_word / run_count);
+        std::printf("epoch %lld step %lld/%lld  triplet %.4f  domain img %.4f skt %.4f%s  lambda %.3f  lr %.2e  %.1f img/s  ETA %s\n",
                     static_cast<long long>(epoch + 1), static_cast<long long>(state.iteration),
                     static_cast<long long>(total_steps), run_triplet / run_count, run_dimg / run_count,
-                    run_dskt / run_count, lambda, ips, util::format_duration(progress.eta()).c_str());
+                    run_dskt / run_count, extra, lambda, lr, ips, util::format_duration(progress.eta()).c_str());
         std::fflush(stdout);
         log_json({{"step", state.iteration}, {"epoch", epoch + 1}, {"triplet", run_triplet / run_count},
                   {"domain_image", run_dimg / run_count}, {"domain_sketch", run_dskt / run_count},
-                  {"lambda", lambda}, {"images_per_s", ips}, {"lr", opt.lr}});
-        run_triplet = run_dimg = run_dskt = 0;
+                  {"classification", run_class / run_count}, {"word", run_word / run_count},
+                  {"lambda", lambda}, {"images_per_s", ips}, {"lr", lr}});
+        run_triplet = run_dimg = run_dskt = run_class = run_word = 0;
         run_count = 0;
       }
     }
@@ -275,6 +318,25 @@ int main(int argc, char** argv) {
   app.add_option("--grl_warmup_epochs", opt.grl_warmup_epochs, "epochs with lambda 0 before the ramp")->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_option("--print_every", opt.print_every, "steps between log lines")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--lr", opt.lr, "Adam learning rate")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--lr_schedule", opt.lr_schedule, "constant (the reference) or cosine: decay to 0 over --epochs")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"constant", "cosine"}));
+  app.add_option("--warmup_steps", opt.warmup_steps, "steps of linear learning-rate warm-up")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--margin", opt.margin, "triplet margin")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_flag("--normalize_embeddings", opt.normalize_embeddings,
+               "L2-normalise the embeddings (training and retrieval); pair with a margin below 2, e.g. 0.3");
+  app.add_option("--class_loss_ratio", opt.class_loss_ratio,
+                 "weight of an auxiliary seen-class cross-entropy head on both encoders' embeddings (0: off)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--word_loss_ratio", opt.word_loss_ratio,
+                 "weight of a word-vector head's cosine loss to the class vectors (0: off)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("--augment", opt.augment,
+               "augment training images: flip, resized crop, rotation; colour jitter for photos, stroke width "
+               "and dropout for sketches");
+  app.add_flag("--grl_by_step", opt.grl_by_step, "ramp the GRL lambda every step instead of once per epoch");
   app.add_option("--seed", opt.seed, "seed of the initial weights, data order and sampling")->capture_default_str();
   app.add_option("--resume", opt.resume, "continue from FILE, or with no value from the newest checkpoint in --checkpoint_dir")
       ->expected(0, 1);

@@ -383,3 +383,35 @@ TEST_CASE("latest_checkpoint picks the highest complete epoch file, never a temp
   CHECK(msg.find(zsbir::detail::concat("cannot write '", unwritable.string(), "'")) != std::string::npos);
   CHECK(io::latest_checkpoint(dir.path()) == dir / "epoch_0004.safetensors");
 }
+
+TEST_CASE("a model with the recipe's heads and normalised embeddings round-trips; a plain model refuses its file") {
+  TempDir dir("ckpt_heads");
+  models::SbirModelConfig config = kTiny;
+  config.normalize_embeddings = true;
+  config.num_classes = 5;
+  config.word_dim = 3;
+  Generator gen(8);
+  SbirModel<float> model(config, gen);
+  optim::Adam<float> adam(model.parameters(), {.lr = 1e-2});
+  const auto path = dir / "epoch_0001.safetensors";
+  io::save_training_checkpoint(path, model, adam, sample_state(gen));
+
+  const models::SbirModelConfig held = io::checkpoint_model_config(io::SafetensorsFile(path.string()));
+  CHECK(held.normalize_embeddings);
+  CHECK(held.num_classes == 5);
+  CHECK(held.word_dim == 3);
+  Generator other(9);
+  SbirModel<float> same(held, other);
+  io::load_model_weights(path, same);
+  check_identical(same.state_dict(), model.state_dict());
+
+  SbirModel<float> plain(kTiny);
+  CHECK_THROWS_WITH_AS(io::load_model_weights(path, plain),
+                       doctest::Contains("normalised embeddings, class head 5, word head 3"), Error);
+  // The reference's model writes no extra keys, so its checkpoints read as before.
+  Run<float> run;
+  io::save_training_checkpoint(dir / "plain.safetensors", run.model, run.adam, sample_state(run.gen));
+  const std::string text = io::SafetensorsFile((dir / "plain.safetensors").string()).metadata().at("zsbir.model");
+  CHECK(text.find("class_head") == std::string::npos);
+  CHECK(text.find("normalize") == std::string::npos);
+}

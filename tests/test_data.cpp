@@ -464,6 +464,30 @@ TEST_CASE("TripletLoader: batches are byte-identical for 0, 1 and 3 workers and 
   CHECK_FALSE(same_batch(read_epoch(other_seed, 0)[0], e0[0]));
 }
 
+TEST_CASE("TripletLoader: augmented batches are the same for any worker count and differ from plain ones") {
+  test::TempDir dir("data_augment");
+  write_dataset(dir.path(), kTrain, kTest);
+  const SbirDataset ds = SbirDataset::open(dir.path(), Split::train);
+  TripletLoaderOptions opt;
+  opt.batch_size = 5;
+  opt.image_size = 8;
+  opt.seed = 42;
+  opt.workers = 0;
+  TripletLoader plain(ds, opt);
+  opt.augment.enabled = true;
+  TripletLoader serial(ds, opt);
+  opt.workers = 3;
+  TripletLoader threaded(ds, opt);
+  const std::vector<TripletBatch> p = read_epoch(plain, 1), s = read_epoch(serial, 1), t = read_epoch(threaded, 1);
+  REQUIRE(s.size() == 4);
+  REQUIRE(t.size() == 4);
+  for (size_t b = 0; b < 4; ++b) {
+    CHECK(same_batch(s[b], t[b]));
+    CHECK(s[b].anchor_class == p[b].anchor_class);  // the same triplets, other pixels
+    CHECK(s[b].positive.to_vector() != p[b].positive.to_vector());
+  }
+}
+
 TEST_CASE("TripletLoader: start_epoch(e, k) gives batches k.. of the full epoch; destroyed mid-epoch it stops") {
   test::TempDir dir("data_resume");
   write_dataset(dir.path(), kTrain, kTest);

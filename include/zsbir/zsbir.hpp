@@ -23,9 +23,11 @@
 #include "zsbir/ops/index.hpp"
 #include "zsbir/ops/join.hpp"
 #include "zsbir/ops/linalg.hpp"
+#include "zsbir/ops/normalize.hpp"
 #include "zsbir/ops/pool.hpp"
 #include "zsbir/ops/reduce.hpp"
 #include "zsbir/ops/shape.hpp"
+#include "zsbir/ops/softmax.hpp"
 
 #include "zsbir/nn/activation.hpp"
 #include "zsbir/nn/batch_norm.hpp"
@@ -40,10 +42,12 @@
 
 #include "zsbir/optim/adam.hpp"
 #include "zsbir/optim/optimizer.hpp"
+#include "zsbir/optim/lr_schedule.hpp"
 #include "zsbir/optim/schedule.hpp"
 #include "zsbir/optim/sgd.hpp"
 
 #include "zsbir/losses/bce.hpp"
+#include "zsbir/losses/cross_entropy.hpp"
 #include "zsbir/losses/triplet_margin.hpp"
 
 #include "zsbir/models/dense_block.hpp"

@@ -58,16 +58,24 @@ inline const std::string& required_metadata(const SafetensorsFile& file, const s
 template <Real T>
 models::SbirModelConfig model_config(const models::SbirModel<T>& model) {
   const auto& domain = model.domain_classifier->config();
-  return {model.sketch_encoder->features->config(), domain.width, domain.depth};
+  models::SbirModelConfig c{model.sketch_encoder->features->config(), domain.width, domain.depth};
+  c.normalize_embeddings = model.normalizes_embeddings();
+  c.num_classes = model.class_head ? model.class_head->out_features() : 0;
+  c.word_dim = model.word_head ? model.word_head->out_features() : 0;
+  return c;
 }
 
 inline std::string model_json(const models::SbirModelConfig& c) {
-  const nlohmann::json j = {{"encoder",
+  nlohmann::json j = {{"encoder",
                              {{"growth_rate", c.encoder.growth_rate},
                               {"block_config", c.encoder.block_config},
                               {"num_init_features", c.encoder.num_init_features},
                               {"bn_size", c.encoder.bn_size}}},
                             {"domain_classifier", {{"width", c.domain_width}, {"depth", c.domain_depth}}}};
+  // Written only when they differ from the reference's model, so that its checkpoints stay as they were.
+  if (c.normalize_embeddings) j["normalize_embeddings"] = true;
+  if (c.num_classes > 0) j["class_head"] = c.num_classes;
+  if (c.word_dim > 0) j["word_head"] = c.word_dim;
   return j.dump();
 }
 
@@ -100,10 +108,15 @@ inline models::SbirModelConfig checkpoint_model_config(const SafetensorsFile& fi
   try {
     const nlohmann::json j = nlohmann::json::parse(text);
     const nlohmann::json &e = j.at("encoder"), &d = j.at("domain_classifier");
-    return {{e.at("growth_rate").get<int64_t>(), e.at("block_config").get<std::vector<int64_t>>(),
-             e.at("num_init_features").get<int64_t>(), e.at("bn_size").get<int64_t>()},
-            d.at("width").get<int64_t>(),
-            d.at("depth").get<int64_t>()};
+    models::SbirModelConfig c{{e.at("growth_rate").get<int64_t>(), e.at("block_config").get<std::vector<int64_t>>(),
+                               e.at("num_init_features").get<int64_t>(), e.at("bn_size").get<int64_t>()},
+                              d.at("width").get<int64_t>(),
+                              d.at("depth").get<int64_t>()};
+    c.normalize_embeddings = j.value("normalize_embeddings", false);
+    c.num_classes = j.value("class_head", int64_t(0));
+    c.word_dim = j.value("word_head", int64_t(0));
+    ZSBIR_CHECK(c.num_classes >= 0 && c.word_dim >= 0, file.path(), ": metadata \"zsbir.model\" has a negative head width: ", text);
+    return c;
   } catch (const nlohmann::json::exception& ex) {
     ZSBIR_FAIL(file.path(), ": metadata \"zsbir.model\" is not a model description (", ex.what(), "): ", text);
   }
@@ -134,6 +147,11 @@ void save_training_checkpoint(const std::filesystem::path& path, const models::S
 
 namespace detail {
 
+inline std::string describe_extras(const models::SbirModelConfig& c) {
+  return zsbir::detail::concat(c.normalize_embeddings ? "normalised" : "unnormalised", " embeddings, class head ",
+                               c.num_classes, ", word head ", c.word_dim);
+}
+
 // Everything load_training_checkpoint and load_model_weights check before touching the model: the
 // format, the numbers, the architecture (with the file's flags in the message); returns the state.
 template <Real T>
@@ -148,6 +166,10 @@ TrainingState check_checkpoint(const SafetensorsFile& file, const models::SbirMo
   ZSBIR_CHECK(held.domain_width == wanted.domain_width && held.domain_depth == wanted.domain_depth, file.path(),
               ": checkpoint of a domain classifier of width ", held.domain_width, " and depth ", held.domain_depth,
               ", but the model's has width ", wanted.domain_width, " and depth ", wanted.domain_depth);
+  ZSBIR_CHECK(held.normalize_embeddings == wanted.normalize_embeddings && held.num_classes == wanted.num_classes &&
+                  held.word_dim == wanted.word_dim,
+              file.path(), ": checkpoint of a model with ", describe_extras(held), ", but the model has ",
+              describe_extras(wanted));
   return state;
 }
 

@@ -17,7 +17,7 @@
 #include "zsbir/core/tensor.hpp"
 
 #if defined(__AVX__)
-#include <immintrin.h>
+#include "zsbir/detail/immintrin.hpp"
 #endif
 
 namespace zsbir::retrieval {
