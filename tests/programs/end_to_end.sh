@@ -43,6 +43,24 @@ echo "ok: stop at step 3 + resume gives a byte-identical $last"
 grep -q '"val_map"' "$work/straight/metrics.jsonl" || fail "metrics.jsonl has no validation line"
 [[ -f $work/straight/best.safetensors ]] || fail "no best.safetensors"
 
+# The recipe options beyond the reference resume exactly too (augmentation, class and word heads,
+# normalised embeddings, the cosine schedule and the per-step GRL ramp all depend on the step alone),
+# and evaluate rebuilds the model with its heads and normalisation from the checkpoint.
+recipe=(--class_loss_ratio 1 --word_loss_ratio 0.5 --normalize_embeddings --margin 0.3 --augment
+        --lr_schedule cosine --warmup_steps 2 --grl_by_step)
+"$bin/train" "${common[@]}" "${recipe[@]}" --epochs 2 --checkpoint_dir "$work/recipe" >"$work/recipe.log"
+grep -q "class .* word " "$work/recipe.log" || fail "the recipe run logs no class and word losses"
+"$bin/train" "${common[@]}" "${recipe[@]}" --epochs 2 --max_steps 5 --checkpoint_dir "$work/recipe_split" \
+  >"$work/recipe_split1.log"
+"$bin/train" "${common[@]}" "${recipe[@]}" --epochs 2 --checkpoint_dir "$work/recipe_split" --resume \
+  >"$work/recipe_split2.log"
+cmp "$work/recipe/$last" "$work/recipe_split/$last" || fail "recipe: stop + resume differs from a straight run"
+echo "ok: with every recipe option, stop at step 5 + resume gives a byte-identical $last"
+"$bin/evaluate" --data "$data" --model "$work/recipe/best.safetensors" --output_dir "$work/recipe_eval" \
+  --compare_untrained --num_sketches 1 --num_images 2 --batch_size 16 >"$work/recipe_eval.log"
+grep -q "trained/untrained" "$work/recipe_eval.log" || fail "evaluate of the recipe model printed no comparison"
+echo "ok: evaluate rebuilt the recipe model from its checkpoint"
+
 # Ctrl-C: the run finishes its step, saves interrupted.safetensors and exits 0.
 "$bin/train" "${common[@]}" --epochs 50 --checkpoint_dir "$work/sigint" >"$work/sigint.log" 2>&1 &
 pid=$!
