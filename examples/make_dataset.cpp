@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <exception>
-#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -38,12 +37,11 @@ constexpr const char* usage_text =
     "\n"
     "  --out DIR                 output folder: new, empty, or written by make_dataset before\n"
     "  --dataset NAME            synthetic (default): procedural objects on cluttered backgrounds,\n"
-    "                            %zu classes (%zu seen, %zu unseen), 80 photos + 80 sketches per class;\n"
-    "                            emoji: real artwork from Debian's fonts, %zu classes (%zu seen, %zu unseen),\n"
-    "                            60 photos + 60 sketches per class%s\n"
+    "                            %zu classes (%zu seen, %zu unseen);\n"
+    "                            emoji: real artwork from Debian's fonts, %zu classes (%zu seen, %zu unseen)%s\n"
     "  --seed N                  random seed; the same seed gives byte-identical files (default 0)\n"
-    "  --photos_per_class N      photos per class (default: see --dataset)\n"
-    "  --sketches_per_class N    sketches per class (default: see --dataset)\n"
+    "  --photos_per_class N      photos per class (default 80)\n"
+    "  --sketches_per_class N    sketches per class (default 80)\n"
     "  --size PX                 image side in pixels, 16..1024 (default 64)\n"
     "  --help                    show this text\n"
     "\n"
@@ -78,9 +76,7 @@ uint64_t parse_number(std::string_view flag, std::string_view text) {
 
 struct Command {
   std::string out, dataset = "synthetic";
-  uint64_t seed = 0;
-  std::optional<int64_t> photos_per_class, sketches_per_class;
-  int64_t image_size = 64;
+  zsbir::data::GeneratorOptions options;
   emoji::Sources sources;
   std::set<std::string> emoji_flags;  // the emoji source flags given, refused for the synthetic set
 };
@@ -89,38 +85,25 @@ struct Command {
 struct Written {
   std::vector<std::string> train_classes, test_classes;
   size_t images = 0;
-  int64_t photos_per_class = 0, sketches_per_class = 0;
   std::string detail;
 };
 
 Written make_synthetic(const Command& cmd) {
-  zsbir::data::SyntheticOptions opt;
-  opt.seed = cmd.seed;
-  opt.photos_per_class = cmd.photos_per_class.value_or(opt.photos_per_class);
-  opt.sketches_per_class = cmd.sketches_per_class.value_or(opt.sketches_per_class);
-  opt.image_size = cmd.image_size;
-  const zsbir::data::SyntheticDataset ds = zsbir::data::generate_synthetic_dataset(cmd.out, opt);
-  return {ds.train_classes, ds.test_classes, ds.images.size(), opt.photos_per_class, opt.sketches_per_class, ""};
+  const zsbir::data::SyntheticDataset ds = zsbir::data::generate_synthetic_dataset(cmd.out, cmd.options);
+  return {ds.train_classes, ds.test_classes, ds.images.size(), ""};
 }
 
 Written make_emoji(const Command& cmd) {
 #ifdef ZSBIR_HAVE_FREETYPE
   emoji::Options opt;
-  opt.seed = cmd.seed;
-  opt.photos_per_class = cmd.photos_per_class.value_or(opt.photos_per_class);
-  opt.sketches_per_class = cmd.sketches_per_class.value_or(opt.sketches_per_class);
-  opt.image_size = cmd.image_size;
+  static_cast<zsbir::data::GeneratorOptions&>(opt) = cmd.options;
   opt.sources = cmd.sources;
   const emoji::Dataset ds = emoji::generate_dataset(cmd.out, opt);
   size_t photo_emoji = 0, sketch_emoji = 0;
   for (const emoji::Class& c : ds.classes) photo_emoji += c.photo_members.size(), sketch_emoji += c.sketch_members.size();
-  return {ds.train_classes,
-          ds.test_classes,
-          ds.images.size(),
-          opt.photos_per_class,
-          opt.sketches_per_class,
+  return {ds.train_classes, ds.test_classes, ds.images.size(),
           "  drawn from " + std::to_string(photo_emoji) + " emoji in photos and " + std::to_string(sketch_emoji) +
-              " others in sketches (members per class in zsbir_emoji.txt)\n"};
+              " others in sketches (each class's emoji are listed in zsbir_emoji.txt)\n"};
 #else
   (void)cmd;
   ZSBIR_FAIL("--dataset emoji: this make_dataset was built without FreeType; install libfreetype-dev, "
@@ -152,13 +135,13 @@ int main(int argc, char** argv) {
       else if (arg == "--dataset")
         cmd.dataset = value;
       else if (arg == "--seed")
-        cmd.seed = parse_number(arg, value);
+        cmd.options.seed = parse_number(arg, value);
       else if (arg == "--photos_per_class")
-        cmd.photos_per_class = static_cast<int64_t>(parse_number(arg, value));
+        cmd.options.photos_per_class = static_cast<int64_t>(parse_number(arg, value));
       else if (arg == "--sketches_per_class")
-        cmd.sketches_per_class = static_cast<int64_t>(parse_number(arg, value));
+        cmd.options.sketches_per_class = static_cast<int64_t>(parse_number(arg, value));
       else if (arg == "--size")
-        cmd.image_size = static_cast<int64_t>(parse_number(arg, value));
+        cmd.options.image_size = static_cast<int64_t>(parse_number(arg, value));
       else if (arg == "--colour_font")
         cmd.sources.colour_font = value, cmd.emoji_flags.emplace(arg);
       else if (arg == "--line_font")
@@ -192,13 +175,14 @@ int main(int argc, char** argv) {
     const size_t classes = w.train_classes.size() + w.test_classes.size();
     std::printf("wrote %s (%s): %zu classes (%zu train, %zu test), %lld photos + %lld sketches per class, %lldx%lld px\n",
                 cmd.out.c_str(), cmd.dataset.c_str(), classes, w.train_classes.size(), w.test_classes.size(),
-                static_cast<long long>(w.photos_per_class), static_cast<long long>(w.sketches_per_class),
-                static_cast<long long>(cmd.image_size), static_cast<long long>(cmd.image_size));
+                static_cast<long long>(cmd.options.photos_per_class),
+                static_cast<long long>(cmd.options.sketches_per_class), static_cast<long long>(cmd.options.image_size),
+                static_cast<long long>(cmd.options.image_size));
     std::printf("  %zu images in photos/ and sketches/, train/test_labels.txt, train/test_embeddings.npy (300-d)\n%s",
                 w.images, w.detail.c_str());
     std::printf("  test classes:");
     for (const std::string& c : w.test_classes) std::printf(" %s", c.c_str());
-    std::printf("\n  seed %llu, %.2f s on %d threads (%.0f images/s)\n", static_cast<unsigned long long>(cmd.seed),
+    std::printf("\n  seed %llu, %.2f s on %d threads (%.0f images/s)\n", static_cast<unsigned long long>(cmd.options.seed),
                 seconds, threads, static_cast<double>(w.images) / seconds);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "make_dataset: %s\n", e.what());

@@ -11,11 +11,8 @@
 #include <string>
 #include <vector>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 #include "file_helpers.hpp"
+#include "generator_helpers.hpp"
 #include "zsbir/data/dataset.hpp"
 #include "zsbir/data/emoji/dataset.hpp"
 
@@ -39,13 +36,6 @@ bool sources_installed() {
 const emoji::Art& art() {
   static const emoji::Art a{emoji::Sources{}};
   return a;
-}
-
-std::map<std::string, std::vector<unsigned char>> all_files(const fs::path& root) {
-  std::map<std::string, std::vector<unsigned char>> out;
-  for (const auto& e : fs::recursive_directory_iterator(root))
-    if (e.is_regular_file()) out[fs::relative(e.path(), root).string()] = zsbir::test::read_bytes(e.path());
-  return out;
 }
 
 double distance(const zsbir::Tensor<float>& w, int64_t a, int64_t b) {
@@ -246,25 +236,16 @@ TEST_CASE("emoji: the written layout opens as an SbirDataset, identical for a se
   const zsbir::test::TempDir a("emoji"), b("emoji"), c("emoji");
   const emoji::Options opt = small_options(5);
   emoji::Dataset ds;
-#ifdef _OPENMP
-  const int before = omp_get_max_threads();
-  omp_set_num_threads(1);
-  ds = emoji::generate_dataset(a.path(), opt);
-  omp_set_num_threads(2);
-  emoji::generate_dataset(b.path(), opt);
-  omp_set_num_threads(before);
-#else
-  ds = emoji::generate_dataset(a.path(), opt);
-  emoji::generate_dataset(b.path(), opt);
-#endif
-  const auto fa = all_files(a.path()), fb = all_files(b.path());
+  zsbir::test::with_threads(1, [&] { ds = emoji::generate_dataset(a.path(), opt); });
+  zsbir::test::with_threads(2, [&] { emoji::generate_dataset(b.path(), opt); });
+  const auto fa = zsbir::test::all_files(a.path()), fb = zsbir::test::all_files(b.path());
   CHECK(fa.size() == ds.classes.size() * 4 + 5);  // + labels, embeddings, marker
   CHECK(fa == fb);
 
   emoji::Options other = opt;
   other.seed = 6;
   emoji::generate_dataset(c.path(), other);
-  const auto fc = all_files(c.path());
+  const auto fc = zsbir::test::all_files(c.path());
   const std::string first = "photos/" + ds.classes.front().name + "/" + ds.classes.front().name + "_0000.jpg";
   REQUIRE(fc.count(first) == 1);
   CHECK(fc.at(first) != fa.at(first));

@@ -30,16 +30,31 @@ struct GeneratedImage {
   std::filesystem::path path;
 };
 
-/// Rejects image counts, sizes and JPEG qualities no generator can honour; `what` names the dataset.
-inline void check_generator_options(std::string_view what, int64_t photos_per_class, int64_t sketches_per_class,
-                                    int64_t image_size, int jpeg_quality) {
-  ZSBIR_CHECK(photos_per_class >= 1 && sketches_per_class >= 1, what,
-              ": need at least one photo and one sketch per class, got ", photos_per_class, " photos and ",
-              sketches_per_class, " sketches");
-  ZSBIR_CHECK(image_size >= 16 && image_size <= 1024, what, ": image size must be in [16, 1024], got ", image_size);
-  ZSBIR_CHECK(jpeg_quality >= 1 && jpeg_quality <= 100, what, ": JPEG quality must be in [1, 100], got ",
-              jpeg_quality);
-}
+/// What every generator is asked for.
+struct GeneratorOptions {
+  uint64_t seed = 0;
+  int64_t photos_per_class = 80;
+  int64_t sketches_per_class = 80;
+  int64_t image_size = 64;  // pixels, square; photos and sketches alike
+  int jpeg_quality = 95;
+
+  /// Rejects image counts, sizes and JPEG qualities no generator can honour; `what` names the dataset.
+  void check(std::string_view what) const {
+    ZSBIR_CHECK(photos_per_class >= 1 && sketches_per_class >= 1, what,
+                ": need at least one photo and one sketch per class, got ", photos_per_class, " photos and ",
+                sketches_per_class, " sketches");
+    ZSBIR_CHECK(image_size >= 16 && image_size <= 1024, what, ": image size must be in [16, 1024], got ", image_size);
+    ZSBIR_CHECK(jpeg_quality >= 1 && jpeg_quality <= 100, what, ": JPEG quality must be in [1, 100], got ",
+                jpeg_quality);
+  }
+
+  /// The options as "name value" lines, for a generator's marker file.
+  std::string describe() const {
+    return "seed " + std::to_string(seed) + "\nphotos_per_class " + std::to_string(photos_per_class) +
+           "\nsketches_per_class " + std::to_string(sketches_per_class) + "\nimage_size " +
+           std::to_string(image_size) + "\n";
+  }
+};
 
 /// Makes `dir` the generator's: an empty or missing folder, or one holding `marker_file` (a folder this
 /// generator wrote before: its old images are removed, so a smaller second run leaves no strays).

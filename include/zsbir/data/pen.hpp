@@ -3,6 +3,7 @@
 // stray marks. Pixel coordinates, as in raster.hpp.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <vector>
@@ -12,6 +13,27 @@
 #include "zsbir/data/seeds.hpp"
 
 namespace zsbir::data {
+
+/// One drawing's pen: line width and wobble in pixels, ink, how often a stroke goes missing, and the
+/// step in pixels at which outlines are resampled.
+struct PenStyle {
+  double width = 1, wobble = 0;
+  Rgb ink;
+  double p_missing = 0, step = 1;
+
+  /// A pen for a size x size drawing: `lo` to `hi` times the size wide (at least 0.9 px), a wobble of
+  /// 0.2 to 0.6 px per 64 px, grey to black ink, 3 to 15% of strokes missing.
+  static PenStyle sample(Sampler& r, double size, double lo, double hi) {
+    const double scale = size / 64;
+    PenStyle p;
+    p.width = std::max(0.9, size * r.uniform(lo, hi));
+    p.wobble = scale * r.uniform(0.2, 0.6);
+    p.ink = gray(static_cast<float>(r.uniform(0.0, 0.25)));
+    p.p_missing = r.uniform(0.03, 0.15);
+    p.step = std::max(1.0, scale);
+    return p;
+  }
+};
 
 /// Points every `step` pixels along a polyline (closed: back to the start).
 inline std::vector<Vec2> resample(const std::vector<Vec2>& pts, bool closed, double step) {

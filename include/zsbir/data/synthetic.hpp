@@ -19,13 +19,8 @@
 
 namespace zsbir::data {
 
-struct SyntheticOptions {
-  uint64_t seed = 0;
-  int64_t photos_per_class = 80;
-  int64_t sketches_per_class = 80;
-  int64_t image_size = 64;  // pixels, square; photos and sketches alike
-  int jpeg_quality = 95;
-};
+/// The synthetic set takes the common options (80 photos and 80 sketches per class by default).
+using SyntheticOptions = GeneratorOptions;
 
 struct SyntheticDataset {
   std::vector<std::string> train_classes, test_classes;
@@ -52,13 +47,8 @@ inline Canvas render_synthetic_image(uint64_t seed, std::string_view class_name,
 /// Writes the synthetic dataset into `dir` (created; refused if it holds anything else) and returns
 /// what it wrote. Images are rendered in parallel, each from its own seed.
 inline SyntheticDataset generate_synthetic_dataset(const std::filesystem::path& dir, const SyntheticOptions& opt = {}) {
-  check_generator_options("synthetic dataset", opt.photos_per_class, opt.sketches_per_class, opt.image_size,
-                          opt.jpeg_quality);
-  claim_output_dir(dir, "synthetic dataset", "zsbir_synthetic.txt",
-                   "zsbir synthetic dataset\nseed " + std::to_string(opt.seed) + "\nphotos_per_class " +
-                       std::to_string(opt.photos_per_class) + "\nsketches_per_class " +
-                       std::to_string(opt.sketches_per_class) + "\nimage_size " + std::to_string(opt.image_size) +
-                       "\n");
+  opt.check("synthetic dataset");
+  claim_output_dir(dir, "synthetic dataset", "zsbir_synthetic.txt", "zsbir synthetic dataset\n" + opt.describe());
 
   SyntheticDataset out;
   for (std::string_view n : synthetic::split_classes(false)) out.train_classes.emplace_back(n);

@@ -91,12 +91,8 @@ class Art {
   std::map<char32_t, Outline> outlines_;
 };
 
-struct Options {
-  uint64_t seed = 0;
-  int64_t photos_per_class = 60;
-  int64_t sketches_per_class = 60;
-  int64_t image_size = 64;  // pixels, square; photos and sketches alike
-  int jpeg_quality = 95;
+/// The common options and where the source files are.
+struct Options : GeneratorOptions {
   Sources sources;
 };
 
@@ -109,11 +105,8 @@ struct Dataset {
 
 /// The marker file's text: the options, the source files, and every class's photo and sketch emoji.
 inline std::string describe(const Options& opt, const std::vector<Class>& classes) {
-  std::string t = "zsbir emoji dataset\nseed " + std::to_string(opt.seed) + "\nphotos_per_class " +
-                  std::to_string(opt.photos_per_class) + "\nsketches_per_class " +
-                  std::to_string(opt.sketches_per_class) + "\nimage_size " + std::to_string(opt.image_size) +
-                  "\ncolour_font " + opt.sources.colour_font.string() + "\nline_font " +
-                  opt.sources.line_font.string() + "\nemoji_test " + opt.sources.emoji_test.string() +
+  std::string t = "zsbir emoji dataset\n" + opt.describe() + "colour_font " + opt.sources.colour_font.string() +
+                  "\nline_font " + opt.sources.line_font.string() + "\nemoji_test " + opt.sources.emoji_test.string() +
                   "\ncldr_annotations " + opt.sources.cldr_annotations.string() + "\n";
   for (const Class& c : classes) {
     t += "\nclass " + c.name + (c.unseen ? " (unseen)" : " (seen)") + "\n";
@@ -129,8 +122,7 @@ inline std::string describe(const Options& opt, const std::vector<Class>& classe
 /// Writes the emoji dataset into `dir` (created; refused if it holds anything else) and returns what it
 /// wrote. A missing font or data file is one error naming the Debian packages to install.
 inline Dataset generate_dataset(const std::filesystem::path& dir, const Options& opt = {}) {
-  check_generator_options("emoji dataset", opt.photos_per_class, opt.sketches_per_class, opt.image_size,
-                          opt.jpeg_quality);
+  opt.check("emoji dataset");
   const Art art(opt.sources);
   Dataset out;
   out.classes = art.classes();

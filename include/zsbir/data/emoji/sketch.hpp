@@ -21,9 +21,8 @@ inline Canvas render_sketch(const Outline& glyph, int size, uint64_t style_seed)
   Sampler r(style_seed);
   Canvas c(size, size, gray(1));
   const double s = size, scale = s / 64;
-  const double pen = std::max(0.9, scale * r.uniform(1.1, 2.3)), wobble = scale * r.uniform(0.2, 0.6);
-  const Rgb ink = gray(static_cast<float>(r.uniform(0.0, 0.25)));
-  const double p_missing = r.uniform(0.03, 0.15), step = std::max(1.0, scale);
+  // 1.1 to 2.3 px per 64 px: with the taper and per-stroke width, lines of 1 to 3 px.
+  const auto [pen, wobble, ink, p_missing, step] = PenStyle::sample(r, s, 1.1 / 64, 2.3 / 64);
 
   // Pose: the larger side covers 60-90% of the frame, turned up to 17 degrees either way, maybe
   // mirrored, the centre within 10% of the middle where the drawing leaves room.

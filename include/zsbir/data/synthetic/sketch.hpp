@@ -40,9 +40,7 @@ inline Canvas render_sketch(const Instance& inst, int size, uint64_t style_seed)
   Sampler r(style_seed);
   Canvas c(size, size, gray(1));
   const double s = size, scale = s / 64;
-  const double pen = std::max(0.9, s * r.uniform(0.016, 0.03)), wobble = scale * r.uniform(0.2, 0.6);
-  const Rgb ink = gray(static_cast<float>(r.uniform(0.0, 0.25)));
-  const double p_missing = r.uniform(0.03, 0.15), step = std::max(1.0, scale);
+  const auto [pen, wobble, ink, p_missing, step] = PenStyle::sample(r, s, 0.016, 0.03);
   const bool occlude = r.chance(0.85);
   std::vector<std::vector<Vec2>> drawn;
 
