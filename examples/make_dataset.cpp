@@ -58,11 +58,12 @@ void print_usage(std::FILE* to) {
 #ifdef ZSBIR_HAVE_FREETYPE
   const char* emoji_note = "";
 #else
-  const char* emoji_note = "\n                            (not in this build: configure with FreeType, libfreetype-dev)";
+  const char* emoji_note =
+      "\n                            (not in this build: configure with FreeType, libfreetype-dev)";
 #endif
   std::fprintf(to, usage_text, syn::class_families().size(), syn::split_classes(false).size(),
-               syn::split_classes(true).size(), emoji::class_specs().size(),
-               emoji::class_specs().size() - emoji_unseen, emoji_unseen, emoji_note);
+               syn::split_classes(true).size(), emoji::class_specs().size(), emoji::class_specs().size() - emoji_unseen,
+               emoji_unseen, emoji_note);
 }
 
 // A whole-string non-negative integer, or an error naming the flag and the text.
@@ -100,14 +101,16 @@ Written make_emoji(const Command& cmd) {
   opt.sources = cmd.sources;
   const emoji::Dataset ds = emoji::generate_dataset(cmd.out, opt);
   size_t photo_emoji = 0, sketch_emoji = 0;
-  for (const emoji::Class& c : ds.classes) photo_emoji += c.photo_members.size(), sketch_emoji += c.sketch_members.size();
+  for (const emoji::Class& c : ds.classes)
+    photo_emoji += c.photo_members.size(), sketch_emoji += c.sketch_members.size();
   return {ds.train_classes, ds.test_classes, ds.images.size(),
           "  drawn from " + std::to_string(photo_emoji) + " emoji in photos and " + std::to_string(sketch_emoji) +
               " others in sketches (each class's emoji are listed in zsbir_emoji.txt)\n"};
 #else
   (void)cmd;
-  ZSBIR_FAIL("--dataset emoji: this make_dataset was built without FreeType; install libfreetype-dev, "
-             "configure again and rebuild");
+  ZSBIR_FAIL(
+      "--dataset emoji: this make_dataset was built without FreeType; install libfreetype-dev, "
+      "configure again and rebuild");
 #endif
 }
 
@@ -173,17 +176,18 @@ int main(int argc, char** argv) {
     threads = omp_get_max_threads();
 #endif
     const size_t classes = w.train_classes.size() + w.test_classes.size();
-    std::printf("wrote %s (%s): %zu classes (%zu train, %zu test), %lld photos + %lld sketches per class, %lldx%lld px\n",
-                cmd.out.c_str(), cmd.dataset.c_str(), classes, w.train_classes.size(), w.test_classes.size(),
-                static_cast<long long>(cmd.options.photos_per_class),
-                static_cast<long long>(cmd.options.sketches_per_class), static_cast<long long>(cmd.options.image_size),
-                static_cast<long long>(cmd.options.image_size));
+    std::printf(
+        "wrote %s (%s): %zu classes (%zu train, %zu test), %lld photos + %lld sketches per class, %lldx%lld px\n",
+        cmd.out.c_str(), cmd.dataset.c_str(), classes, w.train_classes.size(), w.test_classes.size(),
+        static_cast<long long>(cmd.options.photos_per_class), static_cast<long long>(cmd.options.sketches_per_class),
+        static_cast<long long>(cmd.options.image_size), static_cast<long long>(cmd.options.image_size));
     std::printf("  %zu images in photos/ and sketches/, train/test_labels.txt, train/test_embeddings.npy (300-d)\n%s",
                 w.images, w.detail.c_str());
     std::printf("  test classes:");
     for (const std::string& c : w.test_classes) std::printf(" %s", c.c_str());
-    std::printf("\n  seed %llu, %.2f s on %d threads (%.0f images/s)\n", static_cast<unsigned long long>(cmd.options.seed),
-                seconds, threads, static_cast<double>(w.images) / seconds);
+    std::printf("\n  seed %llu, %.2f s on %d threads (%.0f images/s)\n",
+                static_cast<unsigned long long>(cmd.options.seed), seconds, threads,
+                static_cast<double>(w.images) / seconds);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "make_dataset: %s\n", e.what());
     return 1;

@@ -22,7 +22,9 @@ namespace emoji = zsbir::data::emoji;
 
 namespace {
 
-void write_text(const fs::path& p, const std::string& text) { zsbir::io::write_file_bytes(p, text.data(), text.size()); }
+void write_text(const fs::path& p, const std::string& text) {
+  zsbir::io::write_file_bytes(p, text.data(), text.size());
+}
 
 // The tests that render need the four Debian files; without them they print why and stop.
 bool sources_installed() {
@@ -97,7 +99,8 @@ TEST_CASE("emoji: emoji-test.txt and CLDR annotations are read line by line, err
              "# group: Animals & Nature\n"
              "\n"
              "# subgroup: animal-mammal\n"
-             "1F436                                                  ; fully-qualified     # \xF0\x9F\x90\xB6 E0.6 dog face\r\n"
+             "1F436                                                  ; fully-qualified     # \xF0\x9F\x90\xB6 E0.6 dog "
+             "face\r\n"
              "1F415 200D 1F9BA                                       ; fully-qualified     # x E12.0 service dog\n"
              "1F43F FE0F                                             ; fully-qualified     # x E0.7 chipmunk\n"
              "1F43F                                                  ; unqualified         # x E0.7 chipmunk\n"

@@ -46,7 +46,8 @@ class Art {
       if (it == outlines.end()) it = outlines.emplace(cp, line.outline(cp)).first;
       return !it->second.contours.empty();
     };
-    classes_ = build_classes(entries, [&](char32_t cp) { return colour.has(cp); }, line_draws);
+    auto colour_draws = [&](char32_t cp) { return colour.has(cp); };
+    classes_ = build_classes(entries, colour_draws, line_draws);
     for (const Class& c : classes_) {
       for (const Entry& e : c.photo_members) colour_.emplace(e.code_point, colour.colour_glyph(e.code_point));
       for (const Entry& e : c.sketch_members) outlines_.emplace(e.code_point, outlines.at(e.code_point));
@@ -70,11 +71,12 @@ class Art {
 
   /// Renders image `index` of class `c` in `domain` (what generate_dataset writes for these arguments).
   Canvas render(const Class& c, Domain domain, int64_t index, uint64_t seed, int64_t size) const {
-    const uint64_t style =
-        mix_seed(mix_seed(mix_seed(seed, hash_name(c.name)), domain == Domain::photo ? 1 : 2), static_cast<uint64_t>(index));
+    const uint64_t style = mix_seed(mix_seed(mix_seed(seed, hash_name(c.name)), domain == Domain::photo ? 1 : 2),
+                                    static_cast<uint64_t>(index));
     const char32_t cp = member(c, domain, index).code_point;
     const int px = static_cast<int>(size);
-    return domain == Domain::photo ? render_photo(colour_.at(cp), px, style) : render_sketch(outlines_.at(cp), px, style);
+    return domain == Domain::photo ? render_photo(colour_.at(cp), px, style)
+                                   : render_sketch(outlines_.at(cp), px, style);
   }
 
   /// The 300-d class vectors of `names`, one row each (see class_word_vector).
@@ -105,14 +107,21 @@ struct Dataset {
 
 /// The marker file's text: the options, the source files, and every class's photo and sketch emoji.
 inline std::string describe(const Options& opt, const std::vector<Class>& classes) {
-  std::string t = "zsbir emoji dataset\n" + opt.describe() + "colour_font " + opt.sources.colour_font.string() +
-                  "\nline_font " + opt.sources.line_font.string() + "\nemoji_test " + opt.sources.emoji_test.string() +
-                  "\ncldr_annotations " + opt.sources.cldr_annotations.string() + "\n";
+  // Appends, not a + chain: GCC 12 warns (-Wrestrict) on "literal" + std::string temporaries.
+  std::string t = "zsbir emoji dataset\n";
+  auto line = [&t](std::string_view key, const std::string& value) {
+    t.append(key).append(" ").append(value).append("\n");
+  };
+  t += opt.describe();
+  line("colour_font", opt.sources.colour_font.string());
+  line("line_font", opt.sources.line_font.string());
+  line("emoji_test", opt.sources.emoji_test.string());
+  line("cldr_annotations", opt.sources.cldr_annotations.string());
   for (const Class& c : classes) {
-    t += "\nclass " + c.name + (c.unseen ? " (unseen)" : " (seen)") + "\n";
+    t.append("\nclass ").append(c.name).append(c.unseen ? " (unseen)\n" : " (seen)\n");
     for (const auto& [label, side] : {std::pair{"  photos:", &c.photo_members}, {"  sketches:", &c.sketch_members}}) {
       t += label;
-      for (const Entry& e : *side) t += " " + to_utf8(e.code_point) + " " + e.name + ",";
+      for (const Entry& e : *side) t.append(" ").append(to_utf8(e.code_point)).append(" ").append(e.name).append(",");
       t.back() = '\n';
     }
   }

@@ -159,8 +159,12 @@ class Font {
     if (g->format != FT_GLYPH_FORMAT_OUTLINE || g->outline.n_contours == 0) return out;
     detail::ContourCollector collect;
     collect.tolerance = std::max(1.0, face_->units_per_EM / 200.0);
-    const FT_Outline_Funcs funcs{detail::ContourCollector::move_to, detail::ContourCollector::line_to,
-                                 detail::ContourCollector::conic_to, detail::ContourCollector::cubic_to, 0, 0};
+    const FT_Outline_Funcs funcs{detail::ContourCollector::move_to,
+                                 detail::ContourCollector::line_to,
+                                 detail::ContourCollector::conic_to,
+                                 detail::ContourCollector::cubic_to,
+                                 0,
+                                 0};
     const FT_Error e = FT_Outline_Decompose(&g->outline, &funcs, &collect);
     ZSBIR_CHECK(e == 0, "font '", path_, "': cannot read the outline of U+", hex(cp), ": ", detail::freetype_error(e));
     const double inf = std::numeric_limits<double>::infinity();

@@ -106,7 +106,9 @@ inline Canvas render_photo(const Tensor<float>& rgba, int size, uint64_t style_s
       if (a <= 0) continue;
       const double col[3] = {detail::sample_bilinear(g, 0, q.x, q.y), detail::sample_bilinear(g, 1, q.x, q.y),
                              detail::sample_bilinear(g, 2, q.x, q.y)};
-      auto channel = [&](int i) { return static_cast<float>(m[3 * i] * col[0] + m[3 * i + 1] * col[1] + m[3 * i + 2] * col[2]); };
+      auto channel = [&](int i) {
+        return static_cast<float>(m[3 * i] * col[0] + m[3 * i + 1] * col[1] + m[3 * i + 2] * col[2]);
+      };
       px = Rgb{channel(0), channel(1), channel(2)} + px * (1 - a);
     }
   apply_camera(c, r);

@@ -39,13 +39,12 @@ inline void check_sources(const Sources& s) {
   for (const Need& n : needs) {
     std::error_code ec;
     if (std::filesystem::is_regular_file(n.path, ec)) continue;
-    missing += "\n  " + std::string(n.what) + " '" + n.path.string() + "' (Debian package " + std::string(n.package) +
-               ")";
+    missing +=
+        "\n  " + std::string(n.what) + " '" + n.path.string() + "' (Debian package " + std::string(n.package) + ")";
     packages += " " + std::string(n.package);
   }
-  ZSBIR_CHECK(missing.empty(), "emoji dataset: missing source files:", missing,
-              "\ninstall them with: apt-get install", packages,
-              " (or point the generator at other copies of these files)");
+  ZSBIR_CHECK(missing.empty(), "emoji dataset: missing source files:", missing, "\ninstall them with: apt-get install",
+              packages, " (or point the generator at other copies of these files)");
 }
 
 }  // namespace zsbir::data::emoji

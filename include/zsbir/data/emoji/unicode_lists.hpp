@@ -147,8 +147,8 @@ inline std::vector<Entry> read_emoji_test(const std::filesystem::path& path) {
       const std::string_view token = hex.substr(0, end);
       uint32_t v = 0;
       const auto [ptr, ec] = std::from_chars(token.data(), token.data() + token.size(), v, 16);
-      ZSBIR_CHECK(ec == std::errc() && ptr == token.data() + token.size() && v <= 0x10FFFF, where,
-                  ": bad code point '", token, "'");
+      ZSBIR_CHECK(ec == std::errc() && ptr == token.data() + token.size() && v <= 0x10FFFF, where, ": bad code point '",
+                  token, "'");
       if (v != 0xFE0F) cps.push_back(static_cast<char32_t>(v));
       hex.remove_prefix(end);
     }
