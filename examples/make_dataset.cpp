@@ -16,6 +16,7 @@
 #endif
 
 #include "zsbir/data/emoji/catalog.hpp"
+#include "zsbir/data/emoji/sources.hpp"
 #include "zsbir/data/synthetic.hpp"
 #ifdef ZSBIR_HAVE_FREETYPE
 #include "zsbir/data/emoji/dataset.hpp"
