@@ -116,10 +116,27 @@ struct Pow : Function<Pow<T>> {
 
 // ---- unary -------------------------------------------------------------------------------------
 
+// The names of the unary ops, for errors and anomaly mode (PyTorch's function names).
+template <class Forward> inline constexpr const char* pointwise_name = "Pointwise";
+template <> inline constexpr const char* pointwise_name<fn::Neg> = "Neg";
+template <> inline constexpr const char* pointwise_name<fn::Exp> = "Exp";
+template <> inline constexpr const char* pointwise_name<fn::Log> = "Log";
+template <> inline constexpr const char* pointwise_name<fn::Sqrt> = "Sqrt";
+template <> inline constexpr const char* pointwise_name<fn::Abs> = "Abs";
+template <> inline constexpr const char* pointwise_name<fn::Relu> = "Relu";
+template <> inline constexpr const char* pointwise_name<fn::Sigmoid> = "Sigmoid";
+template <> inline constexpr const char* pointwise_name<fn::Tanh> = "Tanh";
+template <> inline constexpr const char* pointwise_name<fn::LogSigmoid> = "LogSigmoid";
+template <> inline constexpr const char* pointwise_name<fn::PowScalar> = "PowScalar";
+template <> inline constexpr const char* pointwise_name<fn::Clamp> = "Clamp";
+template <> inline constexpr const char* pointwise_name<fn::AddScalar> = "AddScalar";
+template <> inline constexpr const char* pointwise_name<fn::MulScalar> = "MulScalar";
+
 /// A unary op whose gradient is a function of (grad, saved) where saved is its input or output.
 /// `Forward` computes the value, `Backward(g, saved)` the gradient; SaveOutput picks what is saved.
 template <Real T, class Forward, class Backward, bool SaveOutput>
 struct Pointwise : Function<Pointwise<T, Forward, Backward, SaveOutput>> {
+  static constexpr const char* name = pointwise_name<Forward>;
   struct Context : FunctionContext { Tensor<T> saved; Forward f; Backward b; };
   static Tensor<T> forward(Context& ctx, const Tensor<T>& x, Forward f = {}, Backward b = {}) {
     ctx.f = f, ctx.b = b;
