@@ -343,7 +343,9 @@ void run(const Options& opt) {
     std::printf("stopped at step %lld; saved %s (continue with --resume)\n", static_cast<long long>(state.iteration),
                 io::interrupted_checkpoint_path(ckpt_dir).string().c_str());
   }
-  if (!fs::exists(ckpt_dir / "best.safetensors") && state.iteration > 0) save(ckpt_dir / "best.safetensors");
+  // No validation has scored a model (none held out, or --val_every 0): the best is the latest. Written
+  // at every run's end, so that a stopped and resumed run ends with the same file as a straight one.
+  if (state.best_map < 0 && state.iteration > 0) save(ckpt_dir / "best.safetensors");
   std::printf("done in %s: %lld steps\n", util::format_duration(progress.elapsed()).c_str(),
               static_cast<long long>(state.iteration));
 }

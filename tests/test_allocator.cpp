@@ -112,3 +112,24 @@ TEST_CASE("ZSBIR_CPU_MEMORY_LIMIT sizes: bytes or K, M, G, T; nothing else") {
   CHECK_FALSE(parse_byte_size("99999999999T").has_value());
   CHECK(zsbir::detail::physical_memory() > (size_t{256} << 20));
 }
+
+TEST_CASE("an allocation that fails in a multi-threaded kernel is an OutOfMemoryError, not the end of the program") {
+  // conv2d's per-thread im2col buffers: allocated inside an OpenMP region, a failure there would call
+  // std::terminate; they are allocated before it, so the error reaches the caller.
+  using zsbir::Tensor;
+  using zsbir::Variable;
+  auto& alloc = zsbir::CachingAllocator::cpu();
+  const Variable<float> x(Tensor<float>::ones({4, 8, 16, 16})), w(Tensor<float>::ones({8, 8, 3, 3}));
+  alloc.release_cached();
+  const size_t limit = alloc.memory_limit();
+  alloc.set_memory_limit(alloc.stats().in_use + 40 * 1024);  // the output (32 KiB) fits, the buffers do not
+  bool out_of_memory = false;
+  try {
+    zsbir::conv2d(x, w, {.padding = 1});
+  } catch (const zsbir::OutOfMemoryError&) {
+    out_of_memory = true;
+  }
+  alloc.set_memory_limit(limit);
+  CHECK(out_of_memory);
+  CHECK(zsbir::conv2d(x, w, {.padding = 1}).data().at({3, 7, 15, 15}) == 8 * 4);  // a corner sees 2x2 of 3x3
+}

@@ -423,6 +423,59 @@ TEST_CASE("a model with the recipe's heads and normalised embeddings round-trips
   CHECK(text.find("normalize") == std::string::npos);
 }
 
+TEST_CASE("a checkpoint's header cannot make a program build a network of any size, or resume nonsense") {
+  TempDir dir("ckpt_hostile");
+  Run<float> run;
+  run.train(1);
+  const auto path = dir / "ckpt.safetensors";
+  const auto edited = [&](auto&& edit) {
+    io::save_training_checkpoint(path, run.model, run.adam, sample_state(run.gen));
+    edit_header(path, edit);
+    return path;
+  };
+  const auto model_json = [&](const std::string& json) {
+    return [json](nlohmann::ordered_json& h) { h["__metadata__"]["zsbir.model"] = json; };
+  };
+  const std::string good = io::SafetensorsFile(edited([](auto&) {}).string()).metadata().at("zsbir.model");
+  CHECK(io::detail::same_config(io::checkpoint_model_config(io::SafetensorsFile(path.string())).encoder, kTiny.encoder));
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string j = good;
+    REQUIRE(j.find(from) != std::string::npos);
+    return j.replace(j.find(from), from.size(), to);
+  };
+  auto config_error = [&](const std::string& json) {
+    return error_of([&] { io::checkpoint_model_config(io::SafetensorsFile(edited(model_json(json)).string())); });
+  };
+  // 4,000,000 channels per layer would be ~10^15 parameters: more than this 0.1 MB file holds.
+  CHECK(config_error(with("\"growth_rate\":4", "\"growth_rate\":4000000")).find("describes a model of ") !=
+        std::string::npos);
+  CHECK(config_error(with("\"depth\":2", "\"depth\":1000000000000")).find("bytes of tensors hold") != std::string::npos);
+  CHECK(config_error(with("\"growth_rate\":4", "\"growth_rate\":3.5")).find("a size is not an integer") !=
+        std::string::npos);
+  CHECK(config_error(with("\"bn_size\":2", "\"bn_size\":-2")).find("must be positive") != std::string::npos);
+  CHECK(config_error(with("\"block_config\":[2,2]", "\"block_config\":7")).find("block_config is not a list") !=
+        std::string::npos);
+  CHECK(config_error(with("\"width\":6", "\"width\":[[[[[[6]]]]]]")).find("nested too deep") != std::string::npos);
+
+  const auto state_error = [&](const char* key, const char* value) {
+    return error_of([&] {
+      io::read_training_state(io::SafetensorsFile(edited([&](auto& h) { h["__metadata__"][key] = value; }).string()));
+    });
+  };
+  CHECK(state_error("zsbir.iteration", "-4").find("iteration -4") != std::string::npos);
+  CHECK(state_error("zsbir.best_map", "nan").find("finite best mAP") != std::string::npos);
+
+  // A negative step count would turn Adam's bias corrections into NaN.
+  io::save_training_checkpoint(path, run.model, run.adam, sample_state(run.gen));
+  StateDict<float> dict = io::load_state_dict<float>(path);
+  for (auto& e : dict)
+    if (e.name == "optimizer.state.0.step") e.integer = -1;
+  io::save_state_dict(path, dict, io::SafetensorsFile(path.string()).metadata());
+  Run<float> target(3);
+  check_error([&] { io::load_training_checkpoint(path, target.model, target.adam); }, path,
+              {"Adam: state.0.step is -1, not a step count"});
+}
+
 TEST_CASE("resume_checkpoint: the epoch file or interrupted.safetensors, whichever holds more steps") {
   TempDir dir("ckpt_resume");
   CHECK_FALSE(io::resume_checkpoint(dir.path()).has_value());

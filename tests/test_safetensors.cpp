@@ -342,6 +342,10 @@ TEST_CASE("every corrupt header is rejected with the file name and the problem")
             "shape [4611686018427387904] of F32 has more elements than 64-bit sizes can address");
     rejects(make_file(one(R"({"dtype":"I64","shape":[4294967296,4294967296,2],"data_offsets":[0,0]})"), 0),
             "has more elements than 64-bit sizes can address");
+    // json::dump, which error messages use, recurses: a header nested deeper than the format's three
+    // levels is refused while it is parsed.
+    rejects(make_file(one(R"({"dtype":"F32","shape":[[[[[[[[[[2]]]]]]]]]],"data_offsets":[0,8]})"), 8),
+            "header nests JSON deeper than 8 levels");
     // Strides multiply the other dimensions even when one is 0: [0, 2^40, 2^40] cannot be addressed.
     rejects(make_file(one(R"({"dtype":"F32","shape":[0,1099511627776,1099511627776],"data_offsets":[0,0]})"), 0),
             "has more elements than 64-bit sizes can address");

@@ -19,10 +19,11 @@
 
 namespace zsbir::io {
 
-/// The most pixels decode_image accepts by default: 2^28 (16384 x 16384), a GiB of RGBA bytes. A few
-/// hundred bytes of PNG or JPEG can declare far more (a decompression bomb), and stb would allocate
-/// and fill all of it before anyone could look; PIL refuses images past a similar bound.
-inline constexpr int64_t kMaxImagePixels = int64_t{1} << 28;
+/// The most pixels decode_image accepts by default: 2^26 (8192 x 8192, more than a 50-megapixel
+/// camera's). A few hundred bytes of GIF, PNG or JPEG can declare far more (a decompression bomb), and
+/// stb would allocate and fill all of it (a GIF: 12 bytes per pixel) before anyone could look; PIL
+/// refuses images past a bound of the same order.
+inline constexpr int64_t kMaxImagePixels = int64_t{1} << 26;
 
 /// Why stb cannot decode an image of `size` bytes at `bytes`, judged from its header alone, or "" when
 /// it can try: empty, too large for stb's int sizes, a structure stb mishandles (image_precheck.hpp),
