@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # train's reliability on a tiny generated dataset (4 steps per epoch, the GRL lambda changing every
-# epoch): a run stopped and resumed four times (mid-epoch, at an epoch boundary, from a named file and
+# epoch): a run stopped and resumed three times (mid-epoch, at an epoch boundary, from a named file and
 # from --resume's own choice) ends byte-identical to a straight run, with the same loss and lambda at
-# every step; a non-finite loss stops the run without touching the last good checkpoint, and
+# every step, and so does one with the recipe's options (augmentation, GRL by step, cosine LR, heads); a non-finite loss stops the run without touching the last good checkpoint, and
 # --detect_anomaly names the operation; an unusable checkpoint folder, a file-size limit and a memory
 # limit fail before training, naming the folder or the size. Usage: reliability.sh BUILD_EXAMPLES_DIR WORK_DIR
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
@@ -38,6 +38,23 @@ diff <(per_step "$work/straight/metrics.jsonl") <(per_step "$split/metrics.jsonl
 lambdas=$(grep -o '"lambda":[^,}]*' "$work/straight/metrics.jsonl" | sort -u | wc -l)
 [[ $lambdas -ge 3 ]] || fail "the GRL lambda took $lambdas values over 3 epochs, expected one per epoch"
 echo "ok: the same losses at all 12 steps, and the same GRL lambda ($lambdas values, one per epoch)"
+
+# The recipe's options too: augmentation, the GRL ramp by step, a cosine learning rate with warm-up,
+# the auxiliary heads and normalised embeddings, stopped mid-epoch and resumed with --resume.
+recipe=(--augment --grl_by_step --lr_schedule cosine --warmup_steps 2 --class_loss_ratio 0.5 --word_loss_ratio 0.5
+        --normalize_embeddings --margin 0.3)
+"$bin/train" "${flags[@]}" "${recipe[@]}" --checkpoint_dir "$work/recipe_straight" >"$work/recipe_straight.log"
+"$bin/train" "${flags[@]}" "${recipe[@]}" --checkpoint_dir "$work/recipe_split" --max_steps 5 >"$work/recipe_split1.log"
+"$bin/train" "${flags[@]}" "${recipe[@]}" --checkpoint_dir "$work/recipe_split" --resume >"$work/recipe_split2.log"
+for f in epoch_0001 epoch_0002 epoch_0003 best; do
+  cmp "$work/recipe_straight/$f.safetensors" "$work/recipe_split/$f.safetensors" ||
+    fail "with the recipe's options, the stopped and resumed run differs in $f"
+done
+diff <(per_step "$work/recipe_straight/metrics.jsonl") <(per_step "$work/recipe_split/metrics.jsonl") ||
+  fail "with the recipe's options, the resumed run's per-step losses, lambdas or learning rates differ"
+lambdas=$(grep -o '"lambda":[^,}]*' "$work/recipe_straight/metrics.jsonl" | sort -u | wc -l)
+[[ $lambdas -ge 8 ]] || fail "the GRL lambda ramped by step took only $lambdas values over 12 steps"
+echo "ok: with augmentation, GRL by step, cosine LR and the heads, stop at step 5 + resume is byte-identical"
 
 # ---- numerical faults --------------------------------------------------------------------------------
 # A learning rate of 1e30 blows the weights up within a step or two of epoch 4.
