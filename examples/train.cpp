@@ -59,6 +59,7 @@ struct Options {
   double word_loss_ratio = 0;
   bool augment = false;
   bool grl_by_step = false;
+  bool detect_anomaly = false;
 
   /// What a checkpoint records of the run, so evaluate can rebuild the model and resume can check it.
   std::map<std::string, std::string> config() const {
@@ -107,6 +108,22 @@ void check_resume_config(const std::map<std::string, std::string>& saved, const 
 
 // Mean AP of held-out seen-class sketches against held-out seen-class photos: the model selection
 // signal (the unseen classes stay untouched until evaluate).
+// What one checkpoint of the run takes on disk: the model's state dict, Adam's two moments per
+// parameter, and a megabyte for the header and metadata.
+uint64_t checkpoint_bytes(const models::SbirModel<float>& model) {
+  uint64_t bytes = uint64_t{1} << 20;
+  for (const auto& e : model.state_dict()) bytes += e.is_integer() ? 8 : static_cast<uint64_t>(e.tensor.numel()) * 4;
+  return bytes + 2 * static_cast<uint64_t>(model.num_parameters()) * 4;
+}
+
+// The first parameter holding a NaN or an infinity, as "name (what)", or "": a checkpoint of such
+// weights would look fine and resume into garbage, so it is never written over a good one.
+std::string non_finite_parameter(const models::SbirModel<float>& model) {
+  for (const auto& [name, p] : model.named_parameters())
+    if (std::string bad = detail::non_finite_summary(p.data()); !bad.empty()) return name + " (" + bad + ")";
+  return "";
+}
+
 double validation_map(models::SbirModel<float>& model, const data::SbirDataset& val, const Options& opt) {
   retrieval::EmbedOptions eo;
   eo.image_size = opt.image_size;
@@ -156,20 +173,27 @@ void run(const Options& opt) {
               static_cast<long long>(opt.image_size), static_cast<long long>(opt.image_size),
               static_cast<long long>(model.embedding_dim()), static_cast<double>(model.num_parameters()) / 1e6);
 
+  // Room for the next save (a replaced file and its temporary coexist until the rename) is required
+  // now; too little for every file the run will write is worth a warning before hours of work.
+  for (const fs::path& p : io::remove_stale_temporaries(ckpt_dir))
+    std::printf("removed %s, left by a save that was killed\n", p.string().c_str());
+  const uint64_t ckpt_bytes = checkpoint_bytes(model);
+  programs::ensure_writable_folder(ckpt_dir, "checkpoint folder", ckpt_bytes);
+  std::error_code space_ec;
+  if (const uint64_t saves = static_cast<uint64_t>(opt.epochs) + 2, free = fs::space(ckpt_dir, space_ec).available;
+      !space_ec && saves * ckpt_bytes > free)
+    std::fprintf(stderr, "train: warning: %s has %s free, and this run may write %llu checkpoints of %s\n",
+                 ckpt_dir.string().c_str(), detail::human_bytes(free).c_str(), static_cast<unsigned long long>(saves),
+                 detail::human_bytes(ckpt_bytes).c_str());
+
   io::TrainingState state;
   state.config = opt.config();
   if (opt.resume) {
     fs::path from = *opt.resume;
     if (from.empty()) {
-      // The newest of the last epoch checkpoint and a Ctrl-C / --max_steps stop after it.
-      const auto latest = io::latest_checkpoint(ckpt_dir);
-      const fs::path stopped = ckpt_dir / "interrupted.safetensors";
-      auto steps_in = [](const fs::path& p) { return io::read_training_state(io::SafetensorsFile(p.string())).iteration; };
-      if (fs::exists(stopped) && (!latest || steps_in(stopped) > steps_in(*latest)))
-        from = stopped;
-      else if (latest)
-        from = *latest;
-      ZSBIR_CHECK(!from.empty(), "--resume: no checkpoint in ", ckpt_dir.string());
+      const std::optional<fs::path> newest = io::resume_checkpoint(ckpt_dir);
+      ZSBIR_CHECK(newest, "--resume: no checkpoint in ", ckpt_dir.string());
+      from = *newest;
     }
     const io::TrainingState saved = io::load_training_checkpoint(from, model, optimizer);
     check_resume_config(saved.config, opt, from);
@@ -216,9 +240,18 @@ void run(const Options& opt) {
   };
 
   auto save = [&](const fs::path& path) {
+    const std::string bad = non_finite_parameter(model);
+    ZSBIR_CHECK(bad.empty(), "step ", state.iteration, ": parameter ", bad, " is not finite; not saving ", path.string(),
+                ", so the checkpoints already there stay good. Try a lower --lr, --resume, and --detect_anomaly to "
+                "find the operation that made it");
     state.rng_state = init_gen.state();
     io::save_training_checkpoint(path, model, optimizer, state);
   };
+  std::optional<DetectAnomalyGuard> anomaly;
+  if (opt.detect_anomaly) {
+    anomaly.emplace();
+    std::printf("anomaly detection on: every operation is checked for NaN and infinity (slower)\n");
+  }
 
   std::signal(SIGINT, on_interrupt);
   std::printf("training %lld steps (%lld per epoch, batch %lld), checkpoints in %s\n",
@@ -233,19 +266,33 @@ void run(const Options& opt) {
     loader.start_epoch(epoch, state.iteration % per_epoch);
     model.train();
     while (state.iteration < total_steps && !g_stop_requested) {
-      std::optional<data::TripletBatch> batch = loader.next();
-      if (!batch) break;
-      if (opt.grl_by_step) lambda = schedule.at_step(state.iteration, per_epoch);
+      std::optional<data::TripletBatch> batch;
+      models::TrainStepResult<float> r;
       const double lr = opt.lr * lr_schedule.factor(state.iteration);
-      optimizer.set_lr(lr);
-      classes.anchor = batch->anchor_class;
-      classes.negative = batch->negative_class;
-      const auto r = model.optimize_step(optimizer, batch->anchor, batch->positive, batch->negative, lambda, step_opt, classes);
+      try {
+        batch = loader.next();
+        if (!batch) break;
+        if (opt.grl_by_step) lambda = schedule.at_step(state.iteration, per_epoch);
+        optimizer.set_lr(lr);
+        classes.anchor = batch->anchor_class;
+        classes.negative = batch->negative_class;
+        r = model.optimize_step(optimizer, batch->anchor, batch->positive, batch->negative, lambda, step_opt, classes);
+      } catch (const OutOfMemoryError& e) {
+        throw OutOfMemoryError(detail::concat("step ", state.iteration + 1, " with --batch_size ", opt.batch_size,
+                                              " (3 x ", opt.batch_size, " images of ", opt.image_size, "x",
+                                              opt.image_size, "): ", e.what(),
+                                              ". A smaller --batch_size or --image_size needs less"));
+      }
       const double loss = r.loss.item();
-      ZSBIR_CHECK(std::isfinite(loss), "step ", state.iteration + 1, " (epoch ", epoch + 1, "): the loss is ", loss,
-                  " (triplet ", r.triplet, ", image domain ", r.domain_image, ", sketch domain ", r.domain_sketch,
-                  "); stopping. The last good checkpoint in ", ckpt_dir.string(),
-                  " is untouched; try a lower --lr and --resume");
+      if (!std::isfinite(loss)) {
+        const std::optional<fs::path> good = io::resume_checkpoint(ckpt_dir);
+        ZSBIR_FAIL("step ", state.iteration + 1, " (epoch ", epoch + 1, "): the loss is ", loss, " (triplet ", r.triplet,
+                   ", image domain ", r.domain_image, ", sketch domain ", r.domain_sketch, "); stopping without saving. ",
+                   good ? "The last good checkpoint, " + good->string() + ", is untouched"
+                        : "No checkpoint was written yet",
+                   "; try a lower --lr and --resume", opt.detect_anomaly ? "" : ", with --detect_anomaly to find the "
+                   "operation that made the first NaN or infinity");
+      }
       ++state.iteration;
       progress.advance();
       run_triplet += r.triplet;
@@ -292,11 +339,13 @@ void run(const Options& opt) {
   }
   if (g_stop_requested || state.iteration % per_epoch != 0) {
     // Ctrl-C or a mid-epoch --max_steps stop: a checkpoint that --resume continues from exactly.
-    save(ckpt_dir / "interrupted.safetensors");
+    save(io::interrupted_checkpoint_path(ckpt_dir));
     std::printf("stopped at step %lld; saved %s (continue with --resume)\n", static_cast<long long>(state.iteration),
-                (ckpt_dir / "interrupted.safetensors").string().c_str());
+                io::interrupted_checkpoint_path(ckpt_dir).string().c_str());
   }
-  if (!fs::exists(ckpt_dir / "best.safetensors") && state.iteration > 0) save(ckpt_dir / "best.safetensors");
+  // No validation has scored a model (none held out, or --val_every 0): the best is the latest. Written
+  // at every run's end, so that a stopped and resumed run ends with the same file as a straight one.
+  if (state.best_map < 0 && state.iteration > 0) save(ckpt_dir / "best.safetensors");
   std::printf("done in %s: %lld steps\n", util::format_duration(progress.elapsed()).c_str(),
               static_cast<long long>(state.iteration));
 }
@@ -351,5 +400,8 @@ int main(int argc, char** argv) {
   app.add_option("--domain_width", opt.domain_width, "hidden width of the domain classifier")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--max_steps", opt.max_steps, "stop after this many steps in all (0: no limit)")->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_flag("--skip_bad_images", opt.skip_bad_images, "warn about and skip unreadable images instead of stopping");
+  app.add_flag("--detect_anomaly", opt.detect_anomaly,
+               "check every operation's forward and backward for NaN and infinity, and name the first that makes one "
+               "(slower; PyTorch's detect_anomaly)");
   return programs::run_program("train", app, argc, argv, [&] { run(opt); });
 }

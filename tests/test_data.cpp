@@ -187,6 +187,12 @@ TEST_CASE("dataset: each broken layout is an Error naming what is wrong") {
     fails_with({"train_labels.txt", "'a' twice", "lines 1 and 3"});
     write_text(root / "train_labels.txt", "a\n../x\n");
     fails_with({"train_labels.txt", "line 2", "'../x'"});
+    // A name too long for a folder is an Error (it was a std::filesystem exception), shown cut short.
+    write_text(root / "train_labels.txt", "a\n" + std::string(300, 'n') + "\x1b[2J\n");
+    io::save_npy(root / "train_embeddings.npy", Tensor<float>::zeros({2, 300}));  // a row for each of the two
+    fails_with({"class '" + std::string(100, 'n') + "... (304 bytes)'", "not found (File name too long)"});
+    write_text(root / "train_labels.txt", "a\nb\x1b[2J\nb\x1b[2J\n");
+    fails_with({"'b\\x1b[2J' twice"});  // a terminal escape in a message is shown, not sent
   }
   SUBCASE("splits that share classes") {
     reset();

@@ -8,6 +8,7 @@
 
 #include "zsbir/backend/tensor_math.hpp"
 
+#include "zsbir/autograd/anomaly_mode.hpp"
 #include "zsbir/autograd/engine.hpp"
 #include "zsbir/autograd/function.hpp"
 #include "zsbir/autograd/gradcheck.hpp"

@@ -2,24 +2,7 @@
 # End-to-end run of the programs on a tiny generated dataset: make_dataset, train a few steps with a
 # stop and an exact resume, evaluate (metrics, grids, HTML report), retrieve, and the bad-input cases
 # a user meets first. Usage: end_to_end.sh BUILD_EXAMPLES_DIR WORK_DIR
-set -euo pipefail
-bin=$1
-work=$2
-rm -rf "$work"
-mkdir -p "$work"
-export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-# expect_error CODE PATTERN CMD...: CMD must exit with CODE and print PATTERN on stderr.
-expect_error() {
-  local code=$1 pattern=$2
-  shift 2
-  local rc=0
-  "$@" >"$work/out.txt" 2>"$work/err.txt" || rc=$?
-  [[ $rc == "$code" ]] || { cat "$work/err.txt" >&2; fail "'$*' exited $rc, expected $code"; }
-  grep -q -- "$pattern" "$work/err.txt" || { cat "$work/err.txt" >&2; fail "'$*' did not say '$pattern'"; }
-  echo "ok: '$*' -> exit $code, says '$pattern'"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 
 data=$work/data
 "$bin/make_dataset" --out "$data" --size 32 --photos_per_class 6 --sketches_per_class 6 >/dev/null

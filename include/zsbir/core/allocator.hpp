@@ -1,9 +1,13 @@
 // The CPU caching allocator: freed blocks go to a size-ordered free list and are handed out again.
 // A fresh page costs 10+ us on the machines we target, so returning large activations to the OS on
-// every op (what glibc does past its mmap threshold) makes training several times slower.
+// every op (what glibc does past its mmap threshold) makes training several times slower. It also
+// refuses, with an OutOfMemoryError naming the size asked for, a request that cannot fit: past its
+// limit, or larger than what the system has available, so that a too-large batch is an error rather
+// than the kernel's OOM killer ending the process.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -11,6 +15,7 @@
 #include <unordered_map>
 
 #include "zsbir/core/error.hpp"
+#include "zsbir/core/system_memory.hpp"
 
 namespace zsbir {
 
@@ -35,20 +40,30 @@ class CachingAllocator {
 
   ~CachingAllocator() { release_cached(); }
 
+  /// Fresh requests at least this large are checked against the memory the system has available.
+  static constexpr size_t kCheckAvailableFrom = size_t{64} << 20;
+
   void* allocate(size_t bytes) {
+    ZSBIR_CHECK(bytes <= SIZE_MAX / 2, "out of memory: cannot allocate ", bytes, " bytes");
     const size_t size = round_size(bytes);
     std::lock_guard<std::mutex> lock(mutex_);
     void* p = take_cached(size);
     if (p) {
       ++stats_.cache_hits;
     } else {
+      // Cached blocks count against the limit and the system's memory too: give them back first.
+      if (stats_.in_use + stats_.cached + size > limit_) release_cached_locked();
+      if (stats_.in_use + size > limit_) throw out_of_memory(bytes, "the limit");
+      if (size >= kCheckAvailableFrom && size > detail::available_memory()) {
+        release_cached_locked();
+        if (size > detail::available_memory()) throw out_of_memory(bytes, "the memory the system has available");
+      }
       p = std::aligned_alloc(kAlignment, size);
       if (!p) {  // the cache may be holding what the system now lacks
         release_cached_locked();
         p = std::aligned_alloc(kAlignment, size);
       }
-      ZSBIR_CHECK(p, "out of memory: cannot allocate ", bytes, " bytes (allocator holds ",
-                  stats_.in_use, " bytes in use)");
+      if (!p) throw out_of_memory(bytes, "what the system would give");
       ++stats_.system_allocs;
       block_size_[p] = size;
     }
@@ -82,8 +97,37 @@ class CachingAllocator {
     release_cached_locked();
   }
 
+  /// The most bytes that may be in use at once; a request past it throws OutOfMemoryError. Default:
+  /// ZSBIR_CPU_MEMORY_LIMIT (bytes, or with a K, M, G or T suffix) when set, else the physical memory
+  /// of the machine or of its container.
+  size_t memory_limit() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return limit_;
+  }
+  void set_memory_limit(size_t bytes) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    limit_ = bytes;
+  }
+
  private:
-  CachingAllocator() = default;
+  CachingAllocator() : limit_(default_limit()) {}
+
+  static size_t default_limit() {
+    const char* env = std::getenv("ZSBIR_CPU_MEMORY_LIMIT");
+    if (!env || !*env) return detail::physical_memory();
+    const std::optional<size_t> limit = detail::parse_byte_size(env);
+    ZSBIR_CHECK(limit, "ZSBIR_CPU_MEMORY_LIMIT is '", env, "', not a size (bytes, or a number with K, M, G or T)");
+    return *limit;
+  }
+
+  OutOfMemoryError out_of_memory(size_t bytes, const char* bound) const {
+    const bool from_env = std::getenv("ZSBIR_CPU_MEMORY_LIMIT") != nullptr;
+    return OutOfMemoryError(zsbir::detail::concat(
+        "out of memory: a tensor of ", detail::human_bytes(bytes), " (", bytes, " bytes) does not fit in ", bound,
+        ": ", detail::human_bytes(stats_.in_use), " in use, limit ", detail::human_bytes(limit_),
+        from_env ? " (ZSBIR_CPU_MEMORY_LIMIT)" : " (the machine's memory; ZSBIR_CPU_MEMORY_LIMIT sets another)",
+        ", system available ", detail::human_bytes(detail::available_memory())));
+  }
 
   // Small sizes round to 512 B, large ones to 1 MiB, so that tensors whose sizes differ slightly
   // (the growing dense-block concatenations) still share blocks.
@@ -116,6 +160,7 @@ class CachingAllocator {
   std::multimap<size_t, void*> free_;
   std::unordered_map<void*, size_t> block_size_;
   AllocatorStats stats_;
+  size_t limit_;
 };
 
 }  // namespace zsbir

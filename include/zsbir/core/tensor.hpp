@@ -29,10 +29,13 @@ class Tensor {
   /// Uninitialised contiguous tensor.
   static Tensor empty(const Shape& shape, Device device = Device::cpu()) {
     for (int64_t d : shape) ZSBIR_CHECK(d >= 0, "empty: negative dimension in shape ", to_string(shape));
+    const std::optional<int64_t> bytes = contiguous_bytes(shape, sizeof(T));
+    ZSBIR_CHECK(bytes, "empty: a tensor of shape ", to_string(shape), " and dtype ", dtype_name<T>(),
+                " has more elements than 64-bit sizes can address");
     Tensor t;
     t.shape_ = shape;
     t.strides_ = contiguous_strides(shape);
-    t.storage_ = Storage::allocate(static_cast<size_t>(zsbir::numel(shape)) * sizeof(T), device);
+    t.storage_ = Storage::allocate(static_cast<size_t>(*bytes), device);
     return t;
   }
   static Tensor full(const Shape& shape, T value, Device device = Device::cpu()) {

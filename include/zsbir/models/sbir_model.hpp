@@ -28,6 +28,17 @@ struct SbirModelConfig {
   bool normalize_embeddings = false;  // embeddings divided by their L2 norm, in training and retrieval
   int64_t num_classes = 0;  // > 0: "class_head", Linear(embedding, num_classes), for the auxiliary class loss
   int64_t word_dim = 0;     // > 0: "word_head", Linear(embedding, word_dim), for the word-vector loss
+
+  /// Parameter elements of the SbirModel (two encoders, the domain classifier and the optional heads),
+  /// in double; see DenseNetConfig::parameter_count.
+  double parameter_count() const {
+    const double features = encoder.parameter_count();
+    if (!(features < 0x1p60)) return 2 * features;  // absurd already; num_features() could overflow
+    const DomainClassifierConfig domain{encoder.num_features(), domain_width, domain_depth};
+    const double heads = (static_cast<double>(encoder.num_features()) + 1) *
+                         static_cast<double>(std::max<int64_t>(num_classes, 0) + std::max<int64_t>(word_dim, 0));
+    return 2 * features + domain.parameter_count() + heads;
+  }
 };
 
 /// What a training step optimises: the reference's loss is the default (triplet 1, domain 0.5, margin 1).
