@@ -60,6 +60,8 @@ struct Options {
   bool augment = false;
   bool grl_by_step = false;
   bool detect_anomaly = false;
+  std::string recipe = "seed";
+  double time_budget = 0;
 
   /// What a checkpoint records of the run, so evaluate can rebuild the model and resume can check it.
   std::map<std::string, std::string> config() const {
@@ -83,11 +85,24 @@ struct Options {
             {"grl_threshold_epoch", detail::concat(grl_threshold_epoch)},
             {"grl_warmup_epochs", detail::concat(grl_warmup_epochs)},
             {"val_fraction", detail::concat(val_fraction)},
+            {"recipe", recipe},
             {"data_dir", data_dir}};
   }
 };
 
 std::atomic<bool> g_stop_requested{false};
+
+// --recipe zsbir: the options that measured best in docs/recipes.md (the seen-class head, normalised
+// embeddings with their margin, a tenfold learning rate), each applied only where its flag was not
+// given, so a flag on the command line always wins. --recipe seed is the reference's step as it is.
+void apply_recipe(Options& opt, const CLI::App& app) {
+  if (opt.recipe == "seed") return;
+  const auto unset = [&](const char* flag) { return app.get_option(flag)->count() == 0; };
+  if (unset("--lr")) opt.lr = 1e-3;
+  if (unset("--class_loss_ratio")) opt.class_loss_ratio = 1;
+  if (unset("--normalize_embeddings")) opt.normalize_embeddings = true;
+  if (unset("--margin")) opt.margin = 0.3;
+}
 
 // First Ctrl-C: finish the step, save, exit. Second: the default action (exit now).
 extern "C" void on_interrupt(int) {
@@ -258,14 +273,16 @@ void run(const Options& opt) {
               static_cast<long long>(total_steps - state.iteration), static_cast<long long>(per_epoch),
               static_cast<long long>(opt.batch_size), ckpt_dir.string().c_str());
   util::Progress progress(total_steps - state.iteration);
+  // --time_budget counts this process's training, validation and saves, not the set-up above.
+  const auto out_of_time = [&] { return opt.time_budget > 0 && progress.elapsed() >= opt.time_budget; };
   double run_triplet = 0, run_dimg = 0, run_dskt = 0, run_class = 0, run_word = 0;
   int64_t run_count = 0;
-  while (state.iteration < total_steps && !g_stop_requested) {
+  while (state.iteration < total_steps && !g_stop_requested && !out_of_time()) {
     const int64_t epoch = state.iteration / per_epoch;
     double lambda = schedule.at_epoch(static_cast<double>(epoch));
     loader.start_epoch(epoch, state.iteration % per_epoch);
     model.train();
-    while (state.iteration < total_steps && !g_stop_requested) {
+    while (state.iteration < total_steps && !g_stop_requested && !out_of_time()) {
       std::optional<data::TripletBatch> batch;
       models::TrainStepResult<float> r;
       const double lr = opt.lr * lr_schedule.factor(state.iteration);
@@ -303,13 +320,14 @@ void run(const Options& opt) {
       ++run_count;
       if (state.iteration % opt.print_every == 0 || state.iteration == total_steps) {
         const double ips = progress.rate() * static_cast<double>(3 * opt.batch_size);
+        const double eta = opt.time_budget > 0 ? std::min(progress.eta(), opt.time_budget - progress.elapsed()) : progress.eta();
         char extra[64] = "";
         if (opt.class_loss_ratio > 0 || opt.word_loss_ratio > 0)
           std::snprintf(extra, sizeof extra, "  class %.4f word %.4f", run_class / run_count, run_word / run_count);
         std::printf("epoch %lld step %lld/%lld  triplet %.4f  domain img %.4f skt %.4f%s  lambda %.3f  lr %.2e  %.1f img/s  ETA %s\n",
                     static_cast<long long>(epoch + 1), static_cast<long long>(state.iteration),
                     static_cast<long long>(total_steps), run_triplet / run_count, run_dimg / run_count,
-                    run_dskt / run_count, extra, lambda, lr, ips, util::format_duration(progress.eta()).c_str());
+                    run_dskt / run_count, extra, lambda, lr, ips, util::format_duration(eta).c_str());
         std::fflush(stdout);
         log_json({{"step", state.iteration}, {"epoch", epoch + 1}, {"triplet", run_triplet / run_count},
                   {"domain_image", run_dimg / run_count}, {"domain_sketch", run_dskt / run_count},
@@ -320,7 +338,7 @@ void run(const Options& opt) {
       }
     }
     const bool epoch_done = state.iteration % per_epoch == 0;
-    if (!epoch_done) break;  // interrupted or max_steps: saved below
+    if (!epoch_done) break;  // interrupted, max_steps or time_budget: saved below
     state.epoch = state.iteration / per_epoch;
     if (opt.val_every > 0 && (state.epoch % opt.val_every == 0 || state.iteration == total_steps) &&
         val_set.num_sketches() > 0) {
@@ -338,7 +356,7 @@ void run(const Options& opt) {
     std::printf("saved %s\n", (ckpt_dir / name).string().c_str());
   }
   if (g_stop_requested || state.iteration % per_epoch != 0) {
-    // Ctrl-C or a mid-epoch --max_steps stop: a checkpoint that --resume continues from exactly.
+    // Ctrl-C or a mid-epoch --max_steps or --time_budget stop: a checkpoint that --resume continues from.
     save(io::interrupted_checkpoint_path(ckpt_dir));
     std::printf("stopped at step %lld; saved %s (continue with --resume)\n", static_cast<long long>(state.iteration),
                 io::interrupted_checkpoint_path(ckpt_dir).string().c_str());
@@ -346,6 +364,9 @@ void run(const Options& opt) {
   // No validation has scored a model (none held out, or --val_every 0): the best is the latest. Written
   // at every run's end, so that a stopped and resumed run ends with the same file as a straight one.
   if (state.best_map < 0 && state.iteration > 0) save(ckpt_dir / "best.safetensors");
+  if (out_of_time() && state.iteration < total_steps)
+    std::printf("--time_budget of %s reached at step %lld of %lld\n", util::format_duration(opt.time_budget).c_str(),
+                static_cast<long long>(state.iteration), static_cast<long long>(total_steps));
   std::printf("done in %s: %lld steps\n", util::format_duration(progress.elapsed()).c_str(),
               static_cast<long long>(state.iteration));
 }
@@ -386,6 +407,15 @@ int main(int argc, char** argv) {
                "augment training images: flip, resized crop, rotation; colour jitter for photos, stroke width "
                "and dropout for sketches");
   app.add_flag("--grl_by_step", opt.grl_by_step, "ramp the GRL lambda every step instead of once per epoch");
+  app.add_option("--recipe", opt.recipe,
+                 "seed: the reference's step; zsbir: also --class_loss_ratio 1 --normalize_embeddings --margin 0.3 "
+                 "--lr 1e-3, each unless given (docs/recipes.md)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"seed", "zsbir"}));
+  app.add_option("--time_budget", opt.time_budget,
+                 "stop after this many seconds of training (0: no limit), saving as Ctrl-C does")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--seed", opt.seed, "seed of the initial weights, data order and sampling")->capture_default_str();
   app.add_option("--resume", opt.resume, "continue from FILE, or with no value from the newest checkpoint in --checkpoint_dir")
       ->expected(0, 1);
@@ -403,5 +433,8 @@ int main(int argc, char** argv) {
   app.add_flag("--detect_anomaly", opt.detect_anomaly,
                "check every operation's forward and backward for NaN and infinity, and name the first that makes one "
                "(slower; PyTorch's detect_anomaly)");
-  return programs::run_program("train", app, argc, argv, [&] { run(opt); });
+  return programs::run_program("train", app, argc, argv, [&] {
+    apply_recipe(opt, app);
+    run(opt);
+  });
 }
