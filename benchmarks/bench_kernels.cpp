@@ -149,6 +149,11 @@ int main(int argc, char** argv) {
     bench_conv(b, {8, 256, 56, 56}, {128, 256, 1, 1}, {}, true);
     bench_conv(b, {8, 128, 14, 14}, {32, 128, 3, 3}, {.padding = 1}, true);  // later dense blocks: small images
     bench_conv(b, {8, 512, 14, 14}, {128, 512, 1, 1}, {}, false);
+    // The small DenseNet at 64x64, batch 32: conv0, then dense layers at 16x16, 8x8 and 4x4.
+    bench_conv(b, {32, 3, 64, 64}, {32, 3, 7, 7}, {.stride = 2, .padding = 3}, false);
+    bench_conv(b, {32, 48, 16, 16}, {12, 48, 3, 3}, {.padding = 1}, true);
+    bench_conv(b, {32, 104, 8, 8}, {48, 104, 1, 1}, {}, true);
+    bench_conv(b, {32, 48, 4, 4}, {12, 48, 3, 3}, {.padding = 1}, true);
   } catch (const Error& e) {
     std::fprintf(stderr, "%s\n", e.what());
     return 1;

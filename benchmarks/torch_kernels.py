@@ -15,8 +15,11 @@ import torch
 
 # The shapes of bench_kernels.cpp's main(), in its order.
 GEMMS = [(1024, 1024, 1024), (128, 3136, 256), (32, 3136, 1152)]
-CONVS = [((8, 128, 56, 56), (32, 128, 3, 3), 1, True), ((8, 256, 56, 56), (128, 256, 1, 1), 0, True),
-         ((8, 128, 14, 14), (32, 128, 3, 3), 1, True), ((8, 512, 14, 14), (128, 512, 1, 1), 0, False)]
+# (input shape, weight shape, stride, padding, with backward)
+CONVS = [((8, 128, 56, 56), (32, 128, 3, 3), 1, 1, True), ((8, 256, 56, 56), (128, 256, 1, 1), 1, 0, True),
+         ((8, 128, 14, 14), (32, 128, 3, 3), 1, 1, True), ((8, 512, 14, 14), (128, 512, 1, 1), 1, 0, False),
+         ((32, 3, 64, 64), (32, 3, 7, 7), 2, 3, False), ((32, 48, 16, 16), (12, 48, 3, 3), 1, 1, True),
+         ((32, 104, 8, 8), (48, 104, 1, 1), 1, 0, True), ((32, 48, 4, 4), (12, 48, 3, 3), 1, 1, True)]
 
 
 def run(name, flops, f, reps):
@@ -43,20 +46,22 @@ def main():
     for m, n, k in GEMMS:
         A, B, C = torch.randn(m, k), torch.randn(k, n), torch.empty(m, n)
         run(f"gemm float {m} x {n} x {k}", 2.0 * m * n * k, lambda: torch.mm(A, B, out=C), a.reps)
-    for x_shape, w_shape, pad, backward in CONVS:
+    for x_shape, w_shape, stride, pad, backward in CONVS:
         x, w, bias = torch.randn(x_shape), torch.randn(w_shape), torch.randn(w_shape[0])
-        y = torch.nn.functional.conv2d(x, w, bias, padding=pad)
+        y = torch.nn.functional.conv2d(x, w, bias, stride=stride, padding=pad)
         gy = torch.randn(y.shape)
         N, C, H, W = x_shape
         O, _, kh, kw = w_shape
         flops = 2.0 * N * O * C * kh * kw * y.shape[2] * y.shape[3]
         shape = f"N={N} {C}->{O} {kh}x{kw} at {H}x{W}"
-        run("conv2d forward " + shape, flops, lambda: torch.nn.functional.conv2d(x, w, bias, padding=pad), a.reps)
+        run("conv2d forward " + shape, flops,
+            lambda: torch.nn.functional.conv2d(x, w, bias, stride=stride, padding=pad), a.reps)
         if not backward:
             continue
 
         def grad(mask):
-            return torch.ops.aten.convolution_backward(gy, x, w, [O], [1, 1], [pad, pad], [1, 1], False, [0, 0], 1, mask)
+            return torch.ops.aten.convolution_backward(gy, x, w, [O], [stride] * 2, [pad] * 2, [1, 1], False, [0, 0],
+                                                       1, mask)
 
         run("conv2d backward input " + shape, flops, lambda: grad([True, False, False]), a.reps)
         run("conv2d backward weight " + shape, flops, lambda: grad([False, True, False]), a.reps)

@@ -171,11 +171,17 @@ inline int image_threads(int64_t N, int64_t macs_per_image) {
 // col_size elements owned by that thread (null when col_size is 0). The static schedule fixes which
 // thread runs which images, so sums kept per thread come out the same on every run. The buffers are
 // allocated before the threads start: an allocation that fails (OutOfMemoryError) must not be thrown
-// inside a parallel region, where it would end the program.
+// inside a parallel region, where it would end the program. One thread opens no region at all: the
+// images' GEMMs then share the threads themselves, which they could not do inside even an inactive
+// (`if (false)`) region, where OpenMP runs nested regions on one thread (2x slower, bench_kernels).
 template <class T, class Body>
 void for_each_image(int64_t N, int threads, int64_t col_size, Body&& body) {
   const Tensor<T> cols = col_size > 0 ? Tensor<T>::empty({threads, col_size}) : Tensor<T>();
-#pragma omp parallel num_threads(threads) if (threads > 1)
+  if (threads <= 1) {
+    for (int64_t n = 0; n < N; ++n) body(n, col_size > 0 ? cols.data() : nullptr, 0);
+    return;
+  }
+#pragma omp parallel num_threads(threads)
   {
     int thread = 0;
 #ifdef _OPENMP

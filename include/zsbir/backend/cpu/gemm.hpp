@@ -16,10 +16,11 @@ namespace zsbir::cpu {
 // C (M,N) = alpha * op(A) op(B) + beta * C, all row-major with leading dimensions lda, ldb, ldc;
 // op(A) is (M,K): A is (M,K) or, when trans_a, (K,M); likewise op(B) is (K,N).
 // beta == 0 never reads C, so C may hold garbage.
-/// Threads a new parallel region may use: 1 inside one (nested regions run serially) or without OpenMP.
+/// Threads a new parallel region may use: 1 inside one, active or not (nested regions run on one
+/// thread), or without OpenMP.
 inline int free_threads() {
 #ifdef _OPENMP
-  return omp_in_parallel() ? 1 : omp_get_max_threads();
+  return omp_get_level() > 0 ? 1 : omp_get_max_threads();
 #else
   return 1;
 #endif
