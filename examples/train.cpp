@@ -97,12 +97,14 @@ double validation_map(models::SbirModel<float>& model, const data::SbirDataset& 
   eo.batch_size = std::max<int64_t>(opt.batch_size, 32);
   eo.workers = opt.workers;
   eo.progress = nullptr;
+  eo.pin_memory = model.device().is_cuda();
   const data::ImageList sketches = val.images(data::Domain::sketch), photos = val.images(data::Domain::photo);
   const Tensor<float> qs = retrieval::embed_files(sketches.files, data::Domain::sketch, eo,
                                                   [&](const Tensor<float>& b) { return model.embed_sketches(b); });
   const Tensor<float> gs = retrieval::embed_files(photos.files, data::Domain::photo, eo,
                                                   [&](const Tensor<float>& b) { return model.embed_photos(b); });
   retrieval::RetrievalOptions ro;
+  ro.device = model.device();
   ro.precision_at.clear();
   ro.map_at.clear();
   return retrieval::evaluate_retrieval(qs, sketches.labels, gs, photos.labels, ro).map;
@@ -111,7 +113,7 @@ double validation_map(models::SbirModel<float>& model, const data::SbirDataset& 
 void run(const Options& opt) {
   const fs::path ckpt_dir = opt.checkpoint_dir;
   programs::ensure_writable_folder(ckpt_dir, "checkpoint folder");
-  programs::select_device(opt.device);
+  const Device device = programs::select_device(opt.device);
 
   data::DatasetOptions dopt;
   dopt.skip_bad_images = opt.skip_bad_images;
@@ -130,6 +132,7 @@ void run(const Options& opt) {
     io::load_pretrained_encoder(opt.pretrained, *model.photo_encoder);
     std::printf("encoders initialised from %s\n", opt.pretrained.c_str());
   }
+  model.to(device);  // before the optimizer, whose state is made on the parameters' device
   optim::AdamOptions aopt;
   aopt.lr = opt.lr;
   optim::Adam<float> optimizer(model.parameters(), aopt);
@@ -167,6 +170,7 @@ void run(const Options& opt) {
   lopt.seed = opt.seed;
   lopt.negatives = opt.negatives == "uniform" ? data::NegativeMode::uniform : data::NegativeMode::semantic;
   lopt.workers = opt.workers;
+  lopt.pin_memory = device.is_cuda();
   data::TripletLoader loader(train_set, lopt);
   const int64_t per_epoch = loader.batches_per_epoch();
   ZSBIR_CHECK(per_epoch > 0, "--batch_size ", opt.batch_size, " is larger than the ", train_set.num_sketches(),
@@ -202,8 +206,10 @@ void run(const Options& opt) {
     while (state.iteration < total_steps && !g_stop_requested) {
       std::optional<data::TripletBatch> batch = loader.next();
       if (!batch) break;
-      const auto r = model.optimize_step(optimizer, batch->anchor, batch->positive, batch->negative, lambda,
-                                         opt.triplet_loss_ratio, opt.domain_loss_ratio);
+      // From pinned memory the copies to a GPU are queued, not waited for (a CPU run keeps the batch).
+      const auto r = model.optimize_step(optimizer, batch->anchor.to(device, true), batch->positive.to(device, true),
+                                         batch->negative.to(device, true), lambda, opt.triplet_loss_ratio,
+                                         opt.domain_loss_ratio);
       const double loss = r.loss.item();
       ZSBIR_CHECK(std::isfinite(loss), "step ", state.iteration + 1, " (epoch ", epoch + 1, "): the loss is ", loss,
                   " (triplet ", r.triplet, ", image domain ", r.domain_image, ", sketch domain ", r.domain_sketch,

@@ -87,8 +87,8 @@ class SbirModel : public nn::Module<T> {
     return r;
   }
 
-  /// Sketch embeddings (N, embedding_dim) of images (N,3,H,W): eval mode, no graph. The encoder's mode
-  /// is restored afterwards.
+  /// Sketch embeddings (N, embedding_dim) of images (N,3,H,W) on any device, computed and returned on
+  /// the model's device: eval mode, no graph. The encoder's mode is restored afterwards.
   Tensor<T> embed_sketches(const Tensor<T>& images) { return embed(*sketch_encoder, images); }
   /// Photo embeddings, as embed_sketches with the photo encoder.
   Tensor<T> embed_photos(const Tensor<T>& images) { return embed(*photo_encoder, images); }
@@ -108,7 +108,7 @@ class SbirModel : public nn::Module<T> {
     } restore{encoder, encoder.is_training()};
     encoder.eval();
     NoGradGuard no_grad;
-    return encoder.forward(Variable<T>(images)).data();
+    return encoder.forward(Variable<T>(images.to(encoder.device()))).data();
   }
 };
 
