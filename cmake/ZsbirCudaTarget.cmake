@@ -1,6 +1,7 @@
 # Defines zsbir::cuda, what the one .cu file that compiles the CUDA backend (zsbir/cuda.cuh) links:
-# zsbir::zsbir, cudart, cuBLAS and cuDNN, and the CUDA compile options the backend needs (C++20, the
-# host compiler's OpenMP so that inline functions match the g++ units, constexpr calls in device code).
+# zsbir::zsbir, cudart, cuBLAS, cuDNN and libdl (the driver probe), and the CUDA compile options the
+# backend needs (C++20, the host compiler's OpenMP so that inline functions match the g++ units,
+# constexpr calls in device code).
 # Used by our build and by zsbirConfig.cmake; does nothing when the toolkit or cuDNN is missing, and
 # says why in ZSBIR_CUDA_TARGET_STATUS.
 if(TARGET zsbir::cuda)
@@ -31,7 +32,7 @@ list(JOIN _zsbir_cudnn_version "." _zsbir_cudnn_version)
 
 add_library(zsbir::cuda INTERFACE IMPORTED GLOBAL)
 set_target_properties(zsbir::cuda PROPERTIES
-  INTERFACE_LINK_LIBRARIES "zsbir::zsbir;CUDA::cudart;CUDA::cublas;${ZSBIR_CUDNN_LIBRARY}"
+  INTERFACE_LINK_LIBRARIES "zsbir::zsbir;CUDA::cudart;CUDA::cublas;${ZSBIR_CUDNN_LIBRARY};${CMAKE_DL_LIBS}"
   INTERFACE_INCLUDE_DIRECTORIES "${ZSBIR_CUDNN_INCLUDE_DIR}"
   INTERFACE_COMPILE_OPTIONS
     "$<$<COMPILE_LANGUAGE:CUDA>:-std=c++20;--expt-relaxed-constexpr;-Xcompiler=-fopenmp>")

@@ -37,7 +37,8 @@ TEST_CASE("devices parse as PyTorch spells them and bad names are refused") {
   CHECK(Device::cuda(2).str() == "cuda:2");
   for (const char* bad : {"gpu", "cuda:", "cuda:-1", "cuda:1x", "CUDA", ""})
     CHECK_THROWS_WITH_AS(parse_device(bad, "--device"),
-                         doctest::Contains(std::string("--device: expected cpu, cuda or cuda:N, got '") + bad + "'"),
+                         doctest::Contains(
+                             (std::string("--device: expected cpu, cuda or cuda:N, got '") + bad + "'").c_str()),
                          Error);
 }
 
@@ -72,12 +73,13 @@ TEST_CASE("ZSBIR_DEVICE overrides the default, and an unusable request is an err
   const std::string name = "cuda:" + std::to_string(beyond);
   {
     ScopedEnv env("ZSBIR_DEVICE", name.c_str());
-    CHECK_THROWS_WITH_AS(choose_device(), doctest::Contains("ZSBIR_DEVICE=" + name + " asks for " + name +
+    CHECK_THROWS_WITH_AS(choose_device(), doctest::Contains(("ZSBIR_DEVICE=" + name + " asks for " + name +
                                                             ", which cannot be used: device " + name +
-                                                            " is not available: "),
+                                                            " is not available: ").c_str()),
                          Error);
   }
-  CHECK_THROWS_WITH_AS(choose_device(name, "--device"), doctest::Contains("--device asks for " + name), Error);
+  CHECK_THROWS_WITH_AS(choose_device(name, "--device"), doctest::Contains(("--device asks for " + name).c_str()),
+                       Error);
   CHECK(choose_device("cpu", "--device").device == Device::cpu());
 }
 
@@ -86,9 +88,9 @@ TEST_CASE("a tensor cannot be put on an unusable device, and the error says why"
   const int beyond = cuda.available ? cuda.device_count : 0;
   const Device d = Device::cuda(beyond);
   const std::string expected = cuda.available ? "this machine has " : cuda.reason;
-  CHECK_THROWS_WITH_AS(Tensor<float>::empty({3}, d), doctest::Contains("device " + d.str() + " is not available: "),
-                       Error);
-  CHECK_THROWS_WITH_AS(Tensor<float>::ones({3}).to(d), doctest::Contains(expected), Error);
+  CHECK_THROWS_WITH_AS(Tensor<float>::empty({3}, d),
+                       doctest::Contains(("device " + d.str() + " is not available: ").c_str()), Error);
+  CHECK_THROWS_WITH_AS(Tensor<float>::ones({3}).to(d), doctest::Contains((expected).c_str()), Error);
 }
 
 TEST_CASE("pinned batches fall back to ordinary memory without a GPU and behave as CPU tensors") {
@@ -137,5 +139,5 @@ TEST_CASE("the CUDA unit, when linked, registers a runtime, full kernel tables a
   struct Unlisted {
     float operator()(float v) const { return v; }
   };
-  CHECK(CudaElementwise<float, Unlisted>::unary == nullptr);
+  CHECK((CudaElementwise<float, Unlisted>::unary == nullptr));
 }

@@ -271,6 +271,7 @@ TEST_CASE("to() keeps every handle valid, and names why a device cannot be used"
   CHECK(net.device() == Device::cpu());
   const DeviceStatus cuda = cuda_status();
   const Device missing = Device::cuda(cuda.available ? cuda.device_count : 0);
-  CHECK_THROWS_WITH_AS(net.to(missing), doctest::Contains("device " + missing.str() + " is not available: "), Error);
+  CHECK_THROWS_WITH_AS(net.to(missing), doctest::Contains(("device " + missing.str() + " is not available: ").c_str()),
+                       Error);
   CHECK(net.device() == Device::cpu());  // a failed move leaves the module where it was
 }

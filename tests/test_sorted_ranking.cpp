@@ -2,6 +2,7 @@
 // retrieval::rank_sorted), run here with the CPU twins: it must give the CPU evaluation's average
 // precision, nearest items and distances, ties and duplicate gallery rows included. The CUDA kernels
 // run the same per-row steps; tests/backend/ compares them with these twins on a GPU.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -25,6 +26,13 @@ std::vector<int64_t> labels(int64_t n, int64_t classes, uint64_t seed) {
   Generator g(seed);
   std::vector<int64_t> out(n);
   for (auto& l : out) l = static_cast<int64_t>(g.below(uint64_t(classes)));
+  return out;
+}
+
+// How many gallery labels equal each query's label.
+std::vector<int64_t> relevant_counts(const std::vector<int64_t>& query, const std::vector<int64_t>& gallery) {
+  std::vector<int64_t> out(query.size());
+  for (size_t i = 0; i < query.size(); ++i) out[i] = std::count(gallery.begin(), gallery.end(), query[i]);
   return out;
 }
 
@@ -65,9 +73,7 @@ TEST_CASE("the sorted ranking equals the CPU evaluation on exact ties and duplic
   opt.keep_top = 9;
   const rt::RetrievalMetrics m = rt::evaluate_retrieval(q, ql, g, gl, opt);
 
-  std::vector<int64_t> relevant(Q);
-  for (int64_t i = 0; i < Q; ++i)
-    for (int64_t j = 0; j < G; ++j) relevant[i] += gl[j] == ql[i];
+  const std::vector<int64_t> relevant = relevant_counts(ql, gl);
   const auto dups = rt::duplicate_rows(g.data(), G, D);
   CHECK(!dups.empty());  // 5^5 distinct rows for 211 items: repeats are certain
   // Blocks of 5 queries exercise the block offsets.
@@ -89,10 +95,7 @@ TEST_CASE("the sorted ranking agrees with the CPU evaluation on real-valued embe
   rt::RetrievalOptions opt;
   opt.keep_top = 4;
   const rt::RetrievalMetrics m = rt::evaluate_retrieval(q, ql, g, gl, opt);
-  std::vector<int64_t> relevant(Q);
-  for (int64_t i = 0; i < Q; ++i)
-    for (int64_t j = 0; j < G; ++j) relevant[i] += gl[j] == ql[i];
-  const rt::SortedRanking s = rt::rank_sorted(q, g, ql, gl, relevant, {}, 4, Device::cpu());
+  const rt::SortedRanking s = rt::rank_sorted(q, g, ql, gl, relevant_counts(ql, gl), {}, 4, Device::cpu());
   double map = 0;
   for (int64_t i = 0; i < Q; ++i) {
     CHECK(s.ap[i] == doctest::Approx(m.ap[i]).epsilon(1e-12));
@@ -109,5 +112,5 @@ TEST_CASE("evaluate_retrieval on a device that cannot be used says why") {
   const DeviceStatus cuda = cuda_status();
   opt.device = Device::cuda(cuda.available ? cuda.device_count : 0);
   CHECK_THROWS_WITH_AS(rt::evaluate_retrieval(x, l, x, l, opt),
-                       doctest::Contains("device " + opt.device.str() + " is not available: "), Error);
+                       doctest::Contains(("device " + opt.device.str() + " is not available: ").c_str()), Error);
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "backend/cuda_helpers.hpp"
+#include "tiny_dense_block.hpp"
 
 namespace {
 
@@ -83,16 +84,8 @@ TEST_CASE("CUDA gradients: batch norm and the fused BN-ReLU-conv, train and eval
 
 TEST_CASE("CUDA gradients: a tiny dense block in one growing buffer") {
   ZSBIR_REQUIRE_GPU(gpu);
-  auto block = [](const Vs& v) {
-    ConcatBuffer<double> features(v[0], 7);
-    features.append(batch_norm_relu_conv2d(features.value(), BatchNormParams<double>{.weight = v[1], .bias = v[2]},
-                                           v[3], {.padding = 1}));
-    features.append(batch_norm_relu_conv2d(features.value(), BatchNormParams<double>{.weight = v[4], .bias = v[5]},
-                                           v[6], {.padding = 1}));
-    return features.value();
-  };
-  // tests/test_fused.cpp's tiny dense block, checked there to keep away from the ReLU's kinks.
-  check_gradients(gpu, block,
+  // tests/test_fused.cpp's tiny dense block and data, checked there to keep away from the ReLU's kinks.
+  check_gradients(gpu, test::tiny_dense_block,
                   {u({2, 3, 5, 7}, 150, -1, 2), u({3}, 140, 0.5, 1.5), u({3}, 141, -0.3, 0.3),
                    u({2, 3, 3, 3}, 151, -0.5, 0.5), u({5}, 145, 0.5, 1.5), u({5}, 146, -0.3, 0.3),
                    u({2, 5, 3, 3}, 152, -0.5, 0.5)});

@@ -32,6 +32,17 @@ Tensor<T> rnd(const Shape& s, uint64_t seed, double lo = -1, double hi = 1) {
   return test::uniform<T>(s, lo, hi, seed);
 }
 
+/// Runs run(device, out) once on the CPU (inputs as they are) and once on the GPU (run moves its inputs
+/// with .to(device), which leaves CPU tensors as they are), each into a fresh output of out_shape, and
+/// compares the two outputs.
+template <Real T, class Run>
+void compare_twins(Device gpu, const Shape& out_shape, Run&& run) {
+  const Tensor<T> c = Tensor<T>::empty(out_shape), d = Tensor<T>::empty(out_shape, gpu);
+  run(Device::cpu(), c);
+  run(gpu, d);
+  CHECK_CLOSE(d.cpu(), c, Tol<T>::atol, Tol<T>::rtol);
+}
+
 /// Runs check<T>(gpu) for float and double.
 template <template <class> class Check>
 void both(Device gpu) {
@@ -87,13 +98,12 @@ KERNEL_CHECK(max_dim) {
 }
 
 KERNEL_CHECK(max_dim_backward) {
-  const Tensor<T> x = rnd<T>({4, 9, 3}, 3), values = Tensor<T>::empty({4, 1, 3});
+  const Tensor<T> x = rnd<T>({4, 9, 3}, 3), values = Tensor<T>::empty({4, 1, 3}), g = rnd<T>({4, 1, 3}, 4);
   std::vector<int64_t> index;
   cpu_kernels<T>().max_dim(x, 1, values, index);
-  const Tensor<T> g = rnd<T>({4, 1, 3}, 4), c = Tensor<T>::empty({4, 9, 3}), d = Tensor<T>::empty({4, 9, 3}, gpu);
-  cpu_kernels<T>().max_dim_backward(g, index, 1, c);
-  kernels<T>(gpu).max_dim_backward(g.to(gpu), index, 1, d);
-  CLOSE(d, c);
+  compare_twins<T>(gpu, {4, 9, 3}, [&](Device on, const Tensor<T>& out) {
+    kernels<T>(on).max_dim_backward(g.to(on), index, 1, out);
+  });
 }
 
 KERNEL_CHECK(gemm) {
@@ -128,12 +138,10 @@ KERNEL_CHECK(conv2d_forward) {
   for (const auto& [ws, opt] : conv_cases()) {
     const Tensor<T> w = rnd<T>(ws, 9), b = rnd<T>({ws[0]}, 10);
     const Conv2dGeometry g = Conv2dGeometry::make(x.shape(), w.shape(), opt);
-    for (const bool bias : {false, true}) {
-      const Tensor<T> c = Tensor<T>::empty(g.output_shape()), d = Tensor<T>::empty(g.output_shape(), gpu);
-      cpu_kernels<T>().conv2d_forward(x, w, bias ? b : Tensor<T>(), c, g);
-      kernels<T>(gpu).conv2d_forward(x.to(gpu), w.to(gpu), bias ? b.to(gpu) : Tensor<T>(), d, g);
-      CLOSE(d, c);
-    }
+    for (const bool bias : {false, true})
+      compare_twins<T>(gpu, g.output_shape(), [&](Device on, const Tensor<T>& out) {
+        kernels<T>(on).conv2d_forward(x.to(on), w.to(on), bias ? b.to(on) : Tensor<T>(), out, g);
+      });
   }
 }
 
@@ -143,10 +151,9 @@ KERNEL_CHECK(conv2d_backward_input) {
     const Tensor<T> w = rnd<T>(ws, 11);
     const Conv2dGeometry g = Conv2dGeometry::make(xs, w.shape(), opt);
     const Tensor<T> gy = rnd<T>(g.output_shape(), 12);
-    const Tensor<T> c = Tensor<T>::empty(xs), d = Tensor<T>::empty(xs, gpu);
-    cpu_kernels<T>().conv2d_backward_input(gy, w, c, g);
-    kernels<T>(gpu).conv2d_backward_input(gy.to(gpu), w.to(gpu), d, g);
-    CLOSE(d, c);
+    compare_twins<T>(gpu, xs, [&](Device on, const Tensor<T>& out) {
+      kernels<T>(on).conv2d_backward_input(gy.to(on), w.to(on), out, g);
+    });
   }
 }
 
@@ -155,19 +162,15 @@ KERNEL_CHECK(conv2d_backward_weight) {
   for (const auto& [ws, opt] : conv_cases()) {
     const Conv2dGeometry g = Conv2dGeometry::make(x.shape(), ws, opt);
     const Tensor<T> gy = rnd<T>(g.output_shape(), 14);
-    const Tensor<T> c = Tensor<T>::empty(ws), d = Tensor<T>::empty(ws, gpu);
-    cpu_kernels<T>().conv2d_backward_weight(gy, x, c, g);
-    kernels<T>(gpu).conv2d_backward_weight(gy.to(gpu), x.to(gpu), d, g);
-    CLOSE(d, c);
+    compare_twins<T>(gpu, ws, [&](Device on, const Tensor<T>& out) {
+      kernels<T>(on).conv2d_backward_weight(gy.to(on), x.to(on), out, g);
+    });
   }
 }
 
 KERNEL_CHECK(conv2d_backward_bias) {
   const Tensor<T> gy = rnd<T>({3, 5, 7, 2}, 15);
-  const Tensor<T> c = Tensor<T>::empty({5}), d = Tensor<T>::empty({5}, gpu);
-  cpu_kernels<T>().conv2d_backward_bias(gy, c);
-  kernels<T>(gpu).conv2d_backward_bias(gy.to(gpu), d);
-  CLOSE(d, c);
+  compare_twins<T>(gpu, {5}, [&](Device on, const Tensor<T>& out) { kernels<T>(on).conv2d_backward_bias(gy.to(on), out); });
 }
 
 namespace {
@@ -202,32 +205,28 @@ KERNEL_CHECK(max_pool2d_backward) {
     const Shape ys = detail::pooled_shape(x.shape(), win);
     std::vector<int64_t> at;
     cpu_kernels<T>().max_pool2d_forward(x, win, Tensor<T>::empty(ys), at);
-    const Tensor<T> gy = rnd<T>(ys, 18), c = Tensor<T>::empty(x.shape()), d = Tensor<T>::empty(x.shape(), gpu);
-    cpu_kernels<T>().max_pool2d_backward(gy, at, c);
-    kernels<T>(gpu).max_pool2d_backward(gy.to(gpu), at, d);
-    CLOSE(d, c);
+    const Tensor<T> gy = rnd<T>(ys, 18);
+    compare_twins<T>(gpu, x.shape(), [&](Device on, const Tensor<T>& out) {
+      kernels<T>(on).max_pool2d_backward(gy.to(on), at, out);
+    });
   }
 }
 
 KERNEL_CHECK(avg_pool2d_forward) {
   const Tensor<T> x = rnd<T>({2, 3, 9, 8}, 19);
-  for (const Pool2dWindows& win : pool_cases(x.shape(), false)) {
-    const Shape ys = detail::pooled_shape(x.shape(), win);
-    const Tensor<T> c = Tensor<T>::empty(ys), d = Tensor<T>::empty(ys, gpu);
-    cpu_kernels<T>().avg_pool2d_forward(x, win, c);
-    kernels<T>(gpu).avg_pool2d_forward(x.to(gpu), win, d);
-    CLOSE(d, c);
-  }
+  for (const Pool2dWindows& win : pool_cases(x.shape(), false))
+    compare_twins<T>(gpu, detail::pooled_shape(x.shape(), win), [&](Device on, const Tensor<T>& out) {
+      kernels<T>(on).avg_pool2d_forward(x.to(on), win, out);
+    });
 }
 
 KERNEL_CHECK(avg_pool2d_backward) {
   const Shape xs{2, 3, 9, 8};
   for (const Pool2dWindows& win : pool_cases(xs, false)) {
     const Tensor<T> gy = rnd<T>(detail::pooled_shape(xs, win), 20);
-    const Tensor<T> c = Tensor<T>::empty(xs), d = Tensor<T>::empty(xs, gpu);
-    cpu_kernels<T>().avg_pool2d_backward(gy, win, c);
-    kernels<T>(gpu).avg_pool2d_backward(gy.to(gpu), win, d);
-    CLOSE(d, c);
+    compare_twins<T>(gpu, xs, [&](Device on, const Tensor<T>& out) {
+      kernels<T>(on).avg_pool2d_backward(gy.to(on), win, out);
+    });
   }
 }
 
@@ -274,10 +273,9 @@ KERNEL_CHECK(batch_norm_stats) {
 KERNEL_CHECK(batch_norm_forward) {
   const Tensor<T> x = bn_input<T>(Device::cpu(), 24).first, w = rnd<T>({4}, 25), b = rnd<T>({4}, 26);
   const BnStats<T> s = bn_stats(x);
-  const Tensor<T> c = Tensor<T>::empty(x.shape()), d = Tensor<T>::empty(x.shape(), gpu);
-  cpu_kernels<T>().batch_norm_forward(x, s.mean, s.invstd, w, b, c);
-  kernels<T>(gpu).batch_norm_forward(x.to(gpu), s.mean.to(gpu), s.invstd.to(gpu), w.to(gpu), b.to(gpu), d);
-  CLOSE(d, c);
+  compare_twins<T>(gpu, x.shape(), [&](Device on, const Tensor<T>& out) {
+    kernels<T>(on).batch_norm_forward(x.to(on), s.mean.to(on), s.invstd.to(on), w.to(on), b.to(on), out);
+  });
 }
 
 KERNEL_CHECK(batch_norm_backward) {
@@ -302,10 +300,10 @@ KERNEL_CHECK(batch_norm_relu_forward) {
   const Tensor<T> w = rnd<T>({4}, 30), b = rnd<T>({4}, 31);
   const Tensor<T> xc = bn_input<T>(Device::cpu(), 32).second, xg = bn_input<T>(gpu, 32).second;  // strided
   const BnStats<T> s = bn_stats(xc.contiguous());
-  const Tensor<T> c = Tensor<T>::empty(xc.shape()), d = Tensor<T>::empty(xc.shape(), gpu);
-  cpu_kernels<T>().batch_norm_relu_forward(xc, s.mean, s.invstd, w, b, c);
-  kernels<T>(gpu).batch_norm_relu_forward(xg, s.mean.to(gpu), s.invstd.to(gpu), w.to(gpu), b.to(gpu), d);
-  CLOSE(d, c);
+  compare_twins<T>(gpu, xc.shape(), [&](Device on, const Tensor<T>& out) {
+    kernels<T>(on).batch_norm_relu_forward(on.is_cpu() ? xc : xg, s.mean.to(on), s.invstd.to(on), w.to(on), b.to(on),
+                                           out);
+  });
 }
 
 KERNEL_CHECK(batch_norm_relu_backward) {
@@ -362,11 +360,9 @@ KERNEL_CHECK(sgd_step) {
 
 KERNEL_CHECK(row_sq_norms) {
   const Tensor<T> x = rnd<T>({37, 300}, 45);
-  const Tensor<T> c = Tensor<T>::empty({37}), d = Tensor<T>::empty({37}, gpu);
-  const Tensor<T> xd = x.to(gpu);
-  cpu_kernels<T>().row_sq_norms(x.data(), 37, 300, c.data());
-  kernels<T>(gpu).row_sq_norms(xd.data(), 37, 300, d.data());
-  CLOSE(d, c);
+  compare_twins<T>(gpu, {37}, [&](Device on, const Tensor<T>& out) {
+    kernels<T>(on).row_sq_norms(x.to(on).data(), 37, 300, out.data());
+  });
 }
 
 namespace {

@@ -109,8 +109,8 @@ TEST_CASE("the device allocator reuses blocks, keeps statistics, and names sizes
   CHECK(s1.in_use == s0.in_use);
   const size_t huge = size_t(1) << 50;
   CHECK_THROWS_WITH_AS(Storage::allocate(huge, gpu),
-                       doctest::Contains("CUDA out of memory on cuda:0: cannot allocate " + std::to_string(huge) +
-                                         " bytes; the allocator holds "),
+                       doctest::Contains(("CUDA out of memory on cuda:0: cannot allocate " + std::to_string(huge) +
+                                         " bytes; the allocator holds ").c_str()),
                        Error);
   CHECK(Tensor<float>::ones({3}, gpu).to_vector() == std::vector<float>{1, 1, 1});  // still usable afterwards
 }

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "zsbir/backend/sorted_row.hpp"
 #include "zsbir/core/dtype.hpp"
 
 #if defined(__AVX__)
@@ -91,30 +92,16 @@ void sort_rows(const T* dist, int64_t rows, int64_t cols, T* sorted, int32_t* or
 }
 
 // sorted, order (rows, cols) from sort_rows; query_labels (rows), gallery_labels (cols), relevant
-// (rows): how many gallery labels equal each query's -> ap (rows), top (rows, k): the first k columns
-// of each sorted row. AP as scikit-learn's average_precision_score(relevant, 1 / distance): the items
-// of a tie enter the ranking together, AP = (1/R) sum over tie groups g of r_g * TP_g / N_g with r_g
-// the group's relevant items and TP_g, N_g the relevant and all items up to the group's end
-// (retrieval/ranking.hpp, Note [Average precision with ties]); 0 when R = 0.
+// (rows): how many gallery labels equal each query's -> ap (rows): scikit-learn's average precision
+// (backend/sorted_row.hpp), top (rows, k): the first k columns of each sorted row.
 template <Real T>
 void rank_sorted_rows(const T* sorted, const int32_t* order, int64_t rows, int64_t cols, const int64_t* query_labels,
                       const int64_t* gallery_labels, const int64_t* relevant, int64_t k, double* ap, int32_t* top) {
 #pragma omp parallel for if (rows * cols > (1 << 16))
   for (int64_t r = 0; r < rows; ++r) {
-    const T* d = sorted + r * cols;
     const int32_t* o = order + r * cols;
-    int64_t tp = 0, group_relevant = 0;
-    double sum = 0;
-    for (int64_t i = 0; i < cols; ++i) {
-      const int64_t hit = gallery_labels[o[i]] == query_labels[r];
-      tp += hit;
-      group_relevant += hit;
-      if (i + 1 == cols || d[i + 1] != d[i]) {  // the end of a tie group
-        sum += double(group_relevant) * double(tp) / double(i + 1);
-        group_relevant = 0;
-      }
-    }
-    ap[r] = relevant[r] > 0 ? sum / double(relevant[r]) : 0.0;
+    ap[r] = zsbir::detail::sorted_row_average_precision(sorted + r * cols, o, cols, query_labels[r], gallery_labels,
+                                                        relevant[r]);
     for (int64_t i = 0; i < k; ++i) top[r * k + i] = o[i];
   }
 }

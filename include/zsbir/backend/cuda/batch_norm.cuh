@@ -114,6 +114,17 @@ T* data_or_null(const Tensor<T>& t) {
   return t.defined() ? t.data() : nullptr;
 }
 
+// out (N,C,S) contiguous = batch_norm(x), or relu of it: the forward of both kernels.
+template <class T>
+void normalize(const Tensor<T>& x, const ChannelRuns& L, const Tensor<T>& mean, const Tensor<T>& invstd,
+               const Tensor<T>& weight, const Tensor<T>& bias, bool relu, const Tensor<T>& out, const char* kernel) {
+  cpu::detail::check_contiguous_like(out, x, kernel, "output");
+  if (out.numel() == 0) return;
+  forward<<<blocks_for(out.numel()), kThreads, 0, stream()>>>(x.data(), L, mean.data(), invstd.data(), weight.data(),
+                                                              bias.data(), relu, out.data());
+  ZSBIR_CUDA_CHECK_LAUNCH("batch_norm forward");
+}
+
 }  // namespace bn_detail
 
 // x (N,C,S), whose images may lie apart -> mean (C), invstd (C) = 1 / sqrt(biased batch variance + eps).
@@ -135,12 +146,8 @@ template <Real T>
 void batch_norm_forward(const Tensor<T>& x, const Tensor<T>& mean, const Tensor<T>& invstd, const Tensor<T>& weight,
                         const Tensor<T>& bias, const Tensor<T>& y) {
   using namespace bn_detail;
-  const ChannelRuns L = cpu::detail::channel_runs(x, "batch_norm_forward");
-  cpu::detail::check_contiguous_like(y, x, "batch_norm_forward", "output");
-  if (y.numel() == 0) return;
-  forward<<<blocks_for(y.numel()), kThreads, 0, stream()>>>(x.data(), L, mean.data(), invstd.data(), weight.data(),
-                                                            bias.data(), false, y.data());
-  ZSBIR_CUDA_CHECK_LAUNCH("batch_norm_forward");
+  normalize(x, cpu::detail::channel_runs(x, "batch_norm_forward"), mean, invstd, weight, bias, false, y,
+            "batch_norm_forward");
 }
 
 // gy (N,C,S), x (N,C,S), mean (C), invstd (C), weight (C) -> gx (N,C,S), gweight (C), gbias (C), each

@@ -12,12 +12,8 @@ template <Real T>
 void batch_norm_relu_forward(const Tensor<T>& x, const Tensor<T>& mean, const Tensor<T>& invstd,
                              const Tensor<T>& weight, const Tensor<T>& bias, const Tensor<T>& z) {
   using namespace bn_detail;
-  const ChannelRuns L = cpu::detail::channel_runs(x, "batch_norm_relu_forward", /*batch_strided=*/true);
-  cpu::detail::check_contiguous_like(z, x, "batch_norm_relu_forward", "output");
-  if (z.numel() == 0) return;
-  forward<<<blocks_for(z.numel()), kThreads, 0, stream()>>>(x.data(), L, mean.data(), invstd.data(), weight.data(),
-                                                            bias.data(), true, z.data());
-  ZSBIR_CUDA_CHECK_LAUNCH("batch_norm_relu_forward");
+  normalize(x, cpu::detail::channel_runs(x, "batch_norm_relu_forward", /*batch_strided=*/true), mean, invstd, weight,
+            bias, true, z, "batch_norm_relu_forward");
 }
 
 // g (N,C,S) contiguous: the gradient of z = relu(batch_norm(x)) on entry and, when `input_grad`, the

@@ -89,6 +89,28 @@ __device__ inline double block_sum(double v) {
   return partial[0];
 }
 
+/// Summands of sum_rows: the value, or its square, in double.
+struct AsIs {
+  template <class T>
+  __device__ double operator()(T v) const { return double(v); }
+};
+struct Squared {
+  template <class T>
+  __device__ double operator()(T v) const { return double(v) * double(v); }
+};
+
+/// src (rows, inner) contiguous -> dst (rows): the sum of f(element) over each row, in double; one
+/// block per row.
+template <class T, class F>
+__global__ void sum_rows(const T* src, int64_t rows, int64_t inner, T* dst, F f) {
+  for (int64_t row = blockIdx.x; row < rows; row += gridDim.x) {
+    double acc = 0;
+    for (int64_t i = threadIdx.x; i < inner; i += blockDim.x) acc += f(src[row * inner + i]);
+    acc = block_sum(acc);
+    if (threadIdx.x == 0) dst[row] = static_cast<T>(acc);
+  }
+}
+
 /// The stream, cuBLAS handle and cuDNN handle of one device; every kernel of the backend runs on its
 /// device's one stream, so their order is the order of the calls.
 struct DeviceContext {

@@ -134,6 +134,28 @@ __global__ void sum_channels(const T* gy, int64_t N, int64_t O, int64_t P, T* gb
   }
 }
 
+/// One pass of a convolution through cuDNN. The first time this shape comes, find(handle,
+/// descriptors, perf, count, &returned, workspace, bytes) runs cuDNN's measured search into `perf`
+/// (Perf[count]) and the fastest algorithm is cached; then run(handle, descriptors, choice, workspace)
+/// runs the chosen one with its workspace from the caching allocator.
+template <class T, class Perf, int Count, class Find, class Run>
+void with_algorithm(Pass pass, const char* name, const Conv2dGeometry& g, Find&& find, Run&& run) {
+  const Descriptors d(g, data_type<T>());
+  cudnnHandle_t h = context().cudnn;
+  const Choice c = choose(key_of<T>(pass, g, current_device()), [&] {
+    ZSBIR_CUDA_CHECK(cudnnSetConvolutionMathType(d.conv, math_type<T>()));
+    const size_t bytes = search_workspace();
+    const Storage ws = scratch(bytes);
+    Perf perf[Count];
+    int returned = 0;
+    find(h, d, perf, Count, &returned, ws.data(), bytes);
+    return fastest(perf, returned, name);
+  });
+  ZSBIR_CUDA_CHECK(cudnnSetConvolutionMathType(d.conv, c.math));
+  const Storage ws = scratch(c.workspace);
+  run(h, d, c, ws.data());
+}
+
 }  // namespace conv_detail
 
 // x (N,C,H,W), w (O,C,kh,kw), bias (O) or undefined -> y (N,O,Ho,Wo)
@@ -142,33 +164,27 @@ void conv2d_forward(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& bia
                     const Conv2dGeometry& g) {
   using namespace conv_detail;
   const Tensor<T> xc = x.contiguous(), wc = w.contiguous();
-  const Descriptors d(g, data_type<T>());
-  cudnnHandle_t h = context().cudnn;
-  const Choice c = choose(key_of<T>(Pass::forward, g, current_device()), [&] {
-    ZSBIR_CUDA_CHECK(cudnnSetConvolutionMathType(d.conv, math_type<T>()));
-    const size_t bytes = search_workspace();
-    const Storage ws = scratch(bytes);
-    cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
-    int returned = 0;
-    ZSBIR_CUDA_CHECK(cudnnFindConvolutionForwardAlgorithmEx(h, d.x, xc.data(), d.w, wc.data(), d.conv, d.y, y.data(),
-                                                            CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &returned, perf,
-                                                            ws.data(), bytes));
-    return fastest(perf, returned, "forward");
-  });
-  ZSBIR_CUDA_CHECK(cudnnSetConvolutionMathType(d.conv, c.math));
-  const Storage ws = scratch(c.workspace);
   const T one = 1, zero = 0;
-  ZSBIR_CUDA_CHECK(cudnnConvolutionForward(h, &one, d.x, xc.data(), d.w, wc.data(), d.conv,
-                                           static_cast<cudnnConvolutionFwdAlgo_t>(c.algo), ws.data(), c.workspace,
-                                           &zero, d.y, y.data()));
-  if (!bias.defined()) return;
-  const Tensor<T> bc = bias.contiguous();
-  cudnnTensorDescriptor_t b = nullptr;
-  ZSBIR_CUDA_CHECK(cudnnCreateTensorDescriptor(&b));
-  const cudnnStatus_t s1 = cudnnSetTensor4dDescriptor(b, CUDNN_TENSOR_NCHW, data_type<T>(), 1, dim(g.O), 1, 1);
-  const cudnnStatus_t s2 = s1 == CUDNN_STATUS_SUCCESS ? cudnnAddTensor(h, &one, b, bc.data(), &one, d.y, y.data()) : s1;
-  cudnnDestroyTensorDescriptor(b);
-  ZSBIR_CUDA_CHECK(s2);
+  with_algorithm<T, cudnnConvolutionFwdAlgoPerf_t, CUDNN_CONVOLUTION_FWD_ALGO_COUNT>(
+      Pass::forward, "forward", g,
+      [&](cudnnHandle_t h, const Descriptors& d, auto* perf, int count, int* returned, void* ws, size_t bytes) {
+        ZSBIR_CUDA_CHECK(cudnnFindConvolutionForwardAlgorithmEx(h, d.x, xc.data(), d.w, wc.data(), d.conv, d.y,
+                                                                y.data(), count, returned, perf, ws, bytes));
+      },
+      [&](cudnnHandle_t h, const Descriptors& d, const Choice& c, void* ws) {
+        ZSBIR_CUDA_CHECK(cudnnConvolutionForward(h, &one, d.x, xc.data(), d.w, wc.data(), d.conv,
+                                                 static_cast<cudnnConvolutionFwdAlgo_t>(c.algo), ws, c.workspace,
+                                                 &zero, d.y, y.data()));
+        if (!bias.defined()) return;
+        const Tensor<T> bc = bias.contiguous();
+        cudnnTensorDescriptor_t b = nullptr;
+        ZSBIR_CUDA_CHECK(cudnnCreateTensorDescriptor(&b));
+        const cudnnStatus_t made = cudnnSetTensor4dDescriptor(b, CUDNN_TENSOR_NCHW, data_type<T>(), 1, dim(g.O), 1, 1);
+        const cudnnStatus_t added =
+            made == CUDNN_STATUS_SUCCESS ? cudnnAddTensor(h, &one, b, bc.data(), &one, d.y, y.data()) : made;
+        cudnnDestroyTensorDescriptor(b);
+        ZSBIR_CUDA_CHECK(added);
+      });
 }
 
 // gy (N,O,Ho,Wo), w (O,C,kh,kw) -> gx (N,C,H,W)
@@ -176,25 +192,18 @@ template <Real T>
 void conv2d_backward_input(const Tensor<T>& gy, const Tensor<T>& w, const Tensor<T>& gx, const Conv2dGeometry& g) {
   using namespace conv_detail;
   const Tensor<T> gyc = gy.contiguous(), wc = w.contiguous();
-  const Descriptors d(g, data_type<T>());
-  cudnnHandle_t h = context().cudnn;
-  const Choice c = choose(key_of<T>(Pass::backward_data, g, current_device()), [&] {
-    ZSBIR_CUDA_CHECK(cudnnSetConvolutionMathType(d.conv, math_type<T>()));
-    const size_t bytes = search_workspace();
-    const Storage ws = scratch(bytes);
-    cudnnConvolutionBwdDataAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
-    int returned = 0;
-    ZSBIR_CUDA_CHECK(cudnnFindConvolutionBackwardDataAlgorithmEx(h, d.w, wc.data(), d.y, gyc.data(), d.conv, d.x,
-                                                                 gx.data(), CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT,
-                                                                 &returned, perf, ws.data(), bytes));
-    return fastest(perf, returned, "backward (input)");
-  });
-  ZSBIR_CUDA_CHECK(cudnnSetConvolutionMathType(d.conv, c.math));
-  const Storage ws = scratch(c.workspace);
   const T one = 1, zero = 0;
-  ZSBIR_CUDA_CHECK(cudnnConvolutionBackwardData(h, &one, d.w, wc.data(), d.y, gyc.data(), d.conv,
-                                                static_cast<cudnnConvolutionBwdDataAlgo_t>(c.algo), ws.data(),
-                                                c.workspace, &zero, d.x, gx.data()));
+  with_algorithm<T, cudnnConvolutionBwdDataAlgoPerf_t, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT>(
+      Pass::backward_data, "backward (input)", g,
+      [&](cudnnHandle_t h, const Descriptors& d, auto* perf, int count, int* returned, void* ws, size_t bytes) {
+        ZSBIR_CUDA_CHECK(cudnnFindConvolutionBackwardDataAlgorithmEx(h, d.w, wc.data(), d.y, gyc.data(), d.conv, d.x,
+                                                                     gx.data(), count, returned, perf, ws, bytes));
+      },
+      [&](cudnnHandle_t h, const Descriptors& d, const Choice& c, void* ws) {
+        ZSBIR_CUDA_CHECK(cudnnConvolutionBackwardData(h, &one, d.w, wc.data(), d.y, gyc.data(), d.conv,
+                                                      static_cast<cudnnConvolutionBwdDataAlgo_t>(c.algo), ws,
+                                                      c.workspace, &zero, d.x, gx.data()));
+      });
 }
 
 // gy (N,O,Ho,Wo), x (N,C,H,W) -> gw (O,C,kh,kw)
@@ -202,25 +211,19 @@ template <Real T>
 void conv2d_backward_weight(const Tensor<T>& gy, const Tensor<T>& x, const Tensor<T>& gw, const Conv2dGeometry& g) {
   using namespace conv_detail;
   const Tensor<T> gyc = gy.contiguous(), xc = x.contiguous();
-  const Descriptors d(g, data_type<T>());
-  cudnnHandle_t h = context().cudnn;
-  const Choice c = choose(key_of<T>(Pass::backward_filter, g, current_device()), [&] {
-    ZSBIR_CUDA_CHECK(cudnnSetConvolutionMathType(d.conv, math_type<T>()));
-    const size_t bytes = search_workspace();
-    const Storage ws = scratch(bytes);
-    cudnnConvolutionBwdFilterAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
-    int returned = 0;
-    ZSBIR_CUDA_CHECK(cudnnFindConvolutionBackwardFilterAlgorithmEx(h, d.x, xc.data(), d.y, gyc.data(), d.conv, d.w,
-                                                                   gw.data(), CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT,
-                                                                   &returned, perf, ws.data(), bytes));
-    return fastest(perf, returned, "backward (weight)");
-  });
-  ZSBIR_CUDA_CHECK(cudnnSetConvolutionMathType(d.conv, c.math));
-  const Storage ws = scratch(c.workspace);
   const T one = 1, zero = 0;
-  ZSBIR_CUDA_CHECK(cudnnConvolutionBackwardFilter(h, &one, d.x, xc.data(), d.y, gyc.data(), d.conv,
-                                                  static_cast<cudnnConvolutionBwdFilterAlgo_t>(c.algo), ws.data(),
-                                                  c.workspace, &zero, d.w, gw.data()));
+  with_algorithm<T, cudnnConvolutionBwdFilterAlgoPerf_t, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT>(
+      Pass::backward_filter, "backward (weight)", g,
+      [&](cudnnHandle_t h, const Descriptors& d, auto* perf, int count, int* returned, void* ws, size_t bytes) {
+        ZSBIR_CUDA_CHECK(cudnnFindConvolutionBackwardFilterAlgorithmEx(h, d.x, xc.data(), d.y, gyc.data(), d.conv,
+                                                                       d.w, gw.data(), count, returned, perf, ws,
+                                                                       bytes));
+      },
+      [&](cudnnHandle_t h, const Descriptors& d, const Choice& c, void* ws) {
+        ZSBIR_CUDA_CHECK(cudnnConvolutionBackwardFilter(h, &one, d.x, xc.data(), d.y, gyc.data(), d.conv,
+                                                        static_cast<cudnnConvolutionBwdFilterAlgo_t>(c.algo), ws,
+                                                        c.workspace, &zero, d.w, gw.data()));
+      });
 }
 
 // gy (N,O,Ho,Wo) -> gb (O) = sum of gy over N, Ho, Wo (accumulated in double)

@@ -19,27 +19,37 @@ struct Plan {
   int64_t outputs;
 };
 
-// Output element o = (plane c, row i, column j) of planes of oh x ow.
-struct OutputIndex {
-  int64_t c, i, j;
-  __device__ OutputIndex(int64_t o, int64_t oh, int64_t ow) : c(o / (oh * ow)), i(o / ow % oh), j(o % ow) {}
+// Output element o's plane c and its window (rows r, columns q), for planes of oh x ow outputs.
+struct OutputWindow {
+  int64_t c;
+  PoolAxisWindow r, q;
 };
+
+__device__ inline OutputWindow window_of(int64_t o, const Plan& plan, const PoolAxisWindow* rows,
+                                         const PoolAxisWindow* cols) {
+  const cpu::detail::PoolPlanes& p = plan.p;
+  return {o / (p.oh * p.ow), rows[o / p.ow % p.oh], cols[o % p.ow]};
+}
+
+// Calls f(offset in the plane) for every input position of a window, in the CPU loop's order.
+template <class F>
+__device__ void for_each_position(const OutputWindow& win, int64_t width, F&& f) {
+  for (int64_t ih = win.r.begin; ih < win.r.end; ih += win.r.step)
+    for (int64_t iw = win.q.begin; iw < win.q.end; iw += win.q.step) f(ih * width + iw);
+}
 
 template <class T>
 __global__ void max_forward(const T* x, const PoolAxisWindow* rows, const PoolAxisWindow* cols, Plan plan, T* y,
                             int64_t* argmax) {
   const cpu::detail::PoolPlanes& p = plan.p;
   for (int64_t o = first_index(); o < plan.outputs; o += index_stride()) {
-    const OutputIndex at(o, p.oh, p.ow);
-    const PoolAxisWindow r = rows[at.i], q = cols[at.j];
-    const T* plane = x + at.c * p.h * p.w;
+    const OutputWindow win = window_of(o, plan, rows, cols);
+    const T* plane = x + win.c * p.h * p.w;
     T best = T(-INFINITY);
-    int64_t best_at = r.begin < r.end && q.begin < q.end ? r.begin * p.w + q.begin : -1;
-    for (int64_t ih = r.begin; ih < r.end; ih += r.step)
-      for (int64_t iw = q.begin; iw < q.end; iw += q.step) {
-        const T v = plane[ih * p.w + iw];
-        if (v > best || isnan(v)) best = v, best_at = ih * p.w + iw;
-      }
+    int64_t best_at = win.r.begin < win.r.end && win.q.begin < win.q.end ? win.r.begin * p.w + win.q.begin : -1;
+    for_each_position(win, p.w, [&](int64_t at) {
+      if (plane[at] > best || isnan(plane[at])) best = plane[at], best_at = at;
+    });
     y[o] = best;
     argmax[o] = best_at;
   }
@@ -58,13 +68,11 @@ template <class T>
 __global__ void avg_forward(const T* x, const PoolAxisWindow* rows, const PoolAxisWindow* cols, Plan plan, T* y) {
   const cpu::detail::PoolPlanes& p = plan.p;
   for (int64_t o = first_index(); o < plan.outputs; o += index_stride()) {
-    const OutputIndex at(o, p.oh, p.ow);
-    const PoolAxisWindow r = rows[at.i], q = cols[at.j];
-    const T* plane = x + at.c * p.h * p.w;
+    const OutputWindow win = window_of(o, plan, rows, cols);
+    const T* plane = x + win.c * p.h * p.w;
     double sum = 0;
-    for (int64_t ih = r.begin; ih < r.end; ih += r.step)
-      for (int64_t iw = q.begin; iw < q.end; iw += q.step) sum += plane[ih * p.w + iw];
-    y[o] = static_cast<T>(sum / static_cast<double>(r.divisor * q.divisor));
+    for_each_position(win, p.w, [&](int64_t at) { sum += plane[at]; });
+    y[o] = static_cast<T>(sum / static_cast<double>(win.r.divisor * win.q.divisor));
   }
 }
 
@@ -72,12 +80,10 @@ template <class T>
 __global__ void avg_backward(const T* gy, const PoolAxisWindow* rows, const PoolAxisWindow* cols, Plan plan, T* gx) {
   const cpu::detail::PoolPlanes& p = plan.p;
   for (int64_t o = first_index(); o < plan.outputs; o += index_stride()) {
-    const OutputIndex at(o, p.oh, p.ow);
-    const PoolAxisWindow r = rows[at.i], q = cols[at.j];
-    T* plane = gx + at.c * p.h * p.w;
-    const T g = gy[o] / static_cast<T>(r.divisor * q.divisor);
-    for (int64_t ih = r.begin; ih < r.end; ih += r.step)
-      for (int64_t iw = q.begin; iw < q.end; iw += q.step) atomicAdd(plane + ih * p.w + iw, g);
+    const OutputWindow win = window_of(o, plan, rows, cols);
+    T* plane = gx + win.c * p.h * p.w;
+    const T g = gy[o] / static_cast<T>(win.r.divisor * win.q.divisor);
+    for_each_position(win, p.w, [&](int64_t at) { atomicAdd(plane + at, g); });
   }
 }
 

@@ -1,5 +1,5 @@
-// CUDA reductions, twins of cpu/reduce.hpp: sums over any set of dimensions (one block per output
-// element, summing in double), and max / argmax along one dimension with its backward. Both move the
+// CUDA reductions, twins of cpu/reduce.hpp: sums over any set of dimensions (common.cuh's sum_rows:
+// one block per output element, summing in double), and max / argmax along one dimension with its backward. Both move the
 // reduced dimensions innermost first, as the CPU does, so every output reduces one contiguous run.
 #pragma once
 
@@ -11,17 +11,6 @@
 namespace zsbir::cuda {
 
 namespace kernel {
-
-// src (outer, inner) contiguous -> dst (outer): the sum of each row, in double.
-template <class T>
-__global__ void sum_rows(const T* src, int64_t outer, int64_t inner, T* dst) {
-  for (int64_t row = blockIdx.x; row < outer; row += gridDim.x) {
-    double acc = 0;
-    for (int64_t i = threadIdx.x; i < inner; i += blockDim.x) acc += src[row * inner + i];
-    acc = block_sum(acc);
-    if (threadIdx.x == 0) dst[row] = static_cast<T>(acc);
-  }
-}
 
 // src (outer, inner) contiguous -> values (outer), indices (outer): each row's first maximum, a NaN
 // counting as the maximum (the CPU's loop, one thread per row).
@@ -37,10 +26,11 @@ __global__ void max_rows(const T* src, int64_t outer, int64_t inner, T* values, 
   }
 }
 
-// g (outer), indices (outer) -> gx viewed as (outer / after, n, after), already zero.
+// g (outer), indices (outer) -> gx viewed as (before, n, after), already zero.
 template <class T>
-__global__ void scatter_max_grad(const T* g, const int64_t* indices, int64_t outer, int64_t n, int64_t after, T* gx) {
-  for (int64_t o = first_index(); o < outer; o += index_stride()) gx[(o / after * n + indices[o]) * after + o % after] = g[o];
+__global__ void scatter_max_grad(const T* g, const int64_t* indices, cpu::detail::MaxScatter s, T* gx) {
+  for (int64_t o = first_index(); o < s.outer; o += index_stride())
+    gx[(o / s.after * s.n + indices[o]) * s.after + o % s.after] = g[o];
 }
 
 }  // namespace kernel
@@ -52,7 +42,7 @@ void sum_dims(const Tensor<T>& x, const std::vector<bool>& reduce, const Tensor<
   const Tensor<T> c = cpu::detail::reduced_innermost(x, reduce, outer, inner);
   ZSBIR_CHECK(out.is_contiguous() && out.numel() == outer, "sum_dims: bad output tensor");
   if (outer == 0) return;
-  kernel::sum_rows<<<blocks_for(outer * kThreads), kThreads, 0, stream()>>>(c.data(), outer, inner, out.data());
+  sum_rows<<<blocks_for(outer * kThreads), kThreads, 0, stream()>>>(c.data(), outer, inner, out.data(), AsIs{});
   ZSBIR_CUDA_CHECK_LAUNCH("sum_rows");
 }
 
@@ -80,15 +70,12 @@ void max_dim(const Tensor<T>& x, int64_t dim, const Tensor<T>& values, std::vect
 // zero except each slice's first maximum, which receives its gradient.
 template <Real T>
 void max_dim_backward(const Tensor<T>& g, const std::vector<int64_t>& indices, int64_t dim, const Tensor<T>& gx) {
-  const int64_t n = gx.size(dim), outer = g.numel();
-  const int64_t after = numel(Shape(gx.shape().begin() + dim + 1, gx.shape().end()));
-  ZSBIR_CHECK(g.is_contiguous() && gx.is_contiguous() && static_cast<int64_t>(indices.size()) == outer,
-              "max_dim_backward: needs contiguous tensors and one index per gradient element");
+  const cpu::detail::MaxScatter s = cpu::detail::max_scatter(g, indices, dim, gx);
   ZSBIR_CUDA_CHECK(cudaMemsetAsync(gx.data(), 0, static_cast<size_t>(gx.numel()) * sizeof(T), stream()));
-  if (outer == 0) return;
+  if (s.outer == 0) return;
   const Storage index = to_device(indices);
-  kernel::scatter_max_grad<<<blocks_for(outer), kThreads, 0, stream()>>>(
-      g.data(), static_cast<const int64_t*>(index.data()), outer, n, after, gx.data());
+  kernel::scatter_max_grad<<<blocks_for(s.outer), kThreads, 0, stream()>>>(
+      g.data(), static_cast<const int64_t*>(index.data()), s, gx.data());
   ZSBIR_CUDA_CHECK_LAUNCH("scatter_max_grad");
 }
 

@@ -1,5 +1,5 @@
-// CUDA kernels of retrieval evaluation, the twins of cpu/retrieval.hpp: row norms (one block per
-// row), the finish of a block of GEMM distances (elementwise, then the duplicate columns), a stable
+// CUDA kernels of retrieval evaluation, the twins of cpu/retrieval.hpp: row norms (common.cuh's
+// sum_rows), the finish of a block of GEMM distances (elementwise, then the duplicate columns), a stable
 // per-row sort (CUB's segmented radix sort, with the column indices as values) and the ranking of
 // sorted rows (one thread per query walks its row once: AP with ties, then the first k columns).
 #pragma once
@@ -9,20 +9,11 @@
 #include <vector>
 
 #include "zsbir/backend/cuda/common.cuh"
+#include "zsbir/backend/sorted_row.hpp"
 
 namespace zsbir::cuda {
 
 namespace retrieval_detail {
-
-template <class T>
-__global__ void row_sq_norms(const T* x, int64_t N, int64_t D, T* out) {
-  for (int64_t i = blockIdx.x; i < N; i += gridDim.x) {
-    double s = 0;
-    for (int64_t k = threadIdx.x; k < D; k += blockDim.x) s += double(x[i * D + k]) * double(x[i * D + k]);
-    s = block_sum(s);
-    if (threadIdx.x == 0) out[i] = static_cast<T>(s);
-  }
-}
 
 template <class T>
 __global__ void finish(T* dist, int64_t rows, int64_t cols, const T* row_sq, const T* col_sq, bool squared) {
@@ -54,20 +45,9 @@ template <class T>
 __global__ void rank(const T* sorted, const int32_t* order, int64_t rows, int64_t cols, const int64_t* query_labels,
                      const int64_t* gallery_labels, const int64_t* relevant, int64_t k, double* ap, int32_t* top) {
   for (int64_t r = first_index(); r < rows; r += index_stride()) {
-    const T* d = sorted + r * cols;
     const int32_t* o = order + r * cols;
-    int64_t tp = 0, group_relevant = 0;
-    double sum = 0;
-    for (int64_t i = 0; i < cols; ++i) {
-      const int64_t hit = gallery_labels[o[i]] == query_labels[r];
-      tp += hit;
-      group_relevant += hit;
-      if (i + 1 == cols || d[i + 1] != d[i]) {  // the end of a tie group
-        sum += double(group_relevant) * double(tp) / double(i + 1);
-        group_relevant = 0;
-      }
-    }
-    ap[r] = relevant[r] > 0 ? sum / double(relevant[r]) : 0.0;
+    ap[r] = zsbir::detail::sorted_row_average_precision(sorted + r * cols, o, cols, query_labels[r], gallery_labels,
+                                                        relevant[r]);
     for (int64_t i = 0; i < k; ++i) top[r * k + i] = o[i];
   }
 }
@@ -78,7 +58,7 @@ __global__ void rank(const T* sorted, const int32_t* order, int64_t rows, int64_
 template <Real T>
 void row_sq_norms(const T* x, int64_t N, int64_t D, T* out) {
   if (N == 0) return;
-  retrieval_detail::row_sq_norms<<<blocks_for(N * kThreads), kThreads, 0, stream()>>>(x, N, D, out);
+  sum_rows<<<blocks_for(N * kThreads), kThreads, 0, stream()>>>(x, N, D, out, Squared{});
   ZSBIR_CUDA_CHECK_LAUNCH("row_sq_norms");
 }
 
