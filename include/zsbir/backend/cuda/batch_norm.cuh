@@ -24,11 +24,6 @@ __device__ inline int64_t at_contiguous(const ChannelRuns& L, int64_t ch, int64_
 }
 
 template <class T>
-__device__ inline T pointer_or_zero(const T* p, int64_t i) {
-  return p ? p[i] : T(0);
-}
-
-template <class T>
 struct Affine {  // channel ch's normalisation as x * scale + shift, rounded as the CPU rounds it
   T scale, shift;
   __device__ Affine(const T* mean, const T* invstd, const T* weight, const T* bias, int64_t ch) {
