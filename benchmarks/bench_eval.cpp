@@ -6,6 +6,7 @@
 // Usage: bench_eval [--queries N] [--gallery N] [--dim N] [--classes N] [--reps N] [--seed N]
 //                   [--save DIR] [--subset N] [--device cpu|cuda|cuda:N]
 //                   (--subset: also print the mAP of the first N queries)
+// The last line, "RESULT {json}", is what benchmarks/compare_torch.py reads.
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
@@ -17,6 +18,7 @@
 
 #include "zsbir/core/device_select.hpp"
 #include "zsbir/core/random.hpp"
+#include "zsbir/detail/json.hpp"
 #include "zsbir/io/npy.hpp"
 #include "zsbir/retrieval/metrics.hpp"
 
@@ -95,6 +97,8 @@ int main(int argc, char** argv) {
       std::printf("  run %lld: %.3f s wall, %.3f s CPU / %d threads\n", (long long)r + 1, m.seconds, cpu / threads,
                   threads);
     }
+    const nlohmann::json result = {{"side", "zsbir"}, {"mode", "eval"}, {"queries", Q}, {"gallery", G}, {"dim", D},
+                                   {"threads", threads}, {"seconds", seconds}, {"map", m.map}};
     std::sort(seconds.begin(), seconds.end());
     std::printf("median %.3f s  mAP@all %.10f  P@100 %.6f  P@200 %.6f  mAP@200 %.6f  chance mAP %.6f\n",
                 seconds[seconds.size() / 2], m.map, m.precision_at[0].value, m.precision_at[1].value,
@@ -105,6 +109,7 @@ int main(int argc, char** argv) {
       for (int64_t i = 0; i < n; ++i) sum += m.ap[i];
       std::printf("mAP@all of the first %lld queries %.10f\n", (long long)n, sum / double(n));
     }
+    std::printf("RESULT %s\n", result.dump().c_str());
   } catch (const Error& e) {
     std::fprintf(stderr, "%s\n", e.what());
     return 1;

@@ -1,6 +1,8 @@
 // GFLOP/s of the CPU GEMM and conv2d kernels on DenseNet-like shapes: the median of several timed
-// runs after a warm-up, and its fraction of the machine's FP32 peak.
-// Usage: bench_kernels [peak_gflops (default 430)] [repetitions (default 7)]
+// runs after a warm-up, and its fraction of the machine's FP32 peak, measured here with a loop of
+// independent fused multiply-adds on every thread unless given. benchmarks/torch_kernels.py runs the same
+// shapes in PyTorch. Each kernel's line is followed by "RESULT {json}" for benchmarks/compare_torch.py.
+// Usage: bench_kernels [peak_gflops (default: measured)] [repetitions (default 7)]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -11,6 +13,8 @@
 
 #include "zsbir/backend/cpu/conv.hpp"
 #include "zsbir/core/random.hpp"
+#include "zsbir/detail/immintrin.hpp"
+#include "zsbir/detail/json.hpp"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -43,8 +47,63 @@ struct Bench {
     std::nth_element(seconds.begin(), seconds.begin() + reps / 2, seconds.end());
     const double s = seconds[reps / 2], gflops = flops / s * 1e-9;
     std::printf("%-52s %9.2f ms %8.1f GFLOP/s %6.1f%% of peak\n", name.c_str(), s * 1e3, gflops, 100 * gflops / peak);
+    const nlohmann::json j = {{"side", "zsbir"}, {"mode", "kernel"}, {"kernel", name}, {"seconds", {s}},
+                              {"gflops", gflops}, {"peak_gflops", peak}};
+    std::printf("RESULT %s\n", j.dump().c_str());
   }
 };
+
+// The FP32 multiply-add rate of this machine: every thread runs chains of independent FMAs on the
+// widest vectors the build targets, long enough to dwarf the start-up. 12 chains cover the FMA units'
+// latency times their count on current x86 cores.
+double measured_peak_gflops() {
+  constexpr int64_t iters = 20'000'000;
+  constexpr int chains = 12;
+#if defined(__AVX512F__)
+  using Vec = __m512;
+  constexpr int lanes = 16;
+  auto fma = [](Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); };
+  auto set = [](float v) { return _mm512_set1_ps(v); };
+  auto sum = [](Vec v) { return _mm512_reduce_add_ps(v); };
+#elif defined(__FMA__)
+  using Vec = __m256;
+  constexpr int lanes = 8;
+  auto fma = [](Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); };
+  auto set = [](float v) { return _mm256_set1_ps(v); };
+  auto sum = [](Vec v) {
+    alignas(32) float f[8];
+    _mm256_store_ps(f, v);
+    return f[0] + f[1] + f[2] + f[3] + f[4] + f[5] + f[6] + f[7];
+  };
+#else
+  using Vec = float;
+  constexpr int lanes = 1;
+  auto fma = [](Vec a, Vec b, Vec c) { return a * b + c; };
+  auto set = [](float v) { return v; };
+  auto sum = [](Vec v) { return v; };
+#endif
+  int threads = 1;
+  double sink = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+#pragma omp parallel reduction(+ : sink)
+  {
+#ifdef _OPENMP
+#pragma omp single
+    threads = omp_get_num_threads();
+#endif
+    Vec acc[chains];
+    for (int c = 0; c < chains; ++c) acc[c] = set(1.0f + 1e-3f * static_cast<float>(c));
+    const Vec a = set(0.999999f), b = set(1e-7f);
+    for (int64_t i = 0; i < iters; ++i)
+      for (int c = 0; c < chains; ++c) acc[c] = fma(acc[c], a, b);
+    for (int c = 0; c < chains; ++c) sink += sum(acc[c]);  // keeps the loop alive
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double flops = 2.0 * lanes * chains * static_cast<double>(iters) * threads;
+  std::printf("FP32 peak measured: %.0f GFLOP/s on %d threads, %d-lane FMAs (checksum %.3g)\n", flops / seconds * 1e-9,
+              threads, lanes, sink);
+  return flops / seconds * 1e-9;
+}
 
 void bench_gemm(const Bench& b, int64_t M, int64_t N, int64_t K) {
   Generator gen(1);
@@ -74,8 +133,8 @@ void bench_conv(const Bench& b, const Shape& x_shape, const Shape& w_shape, cons
 
 int main(int argc, char** argv) {
   try {
-    ZSBIR_CHECK(argc <= 3, "usage: bench_kernels [peak_gflops (default 430)] [repetitions (default 7)]");
-    const Bench b{argc > 1 ? parse_positive(argv[1], "peak_gflops") : 430.0,
+    ZSBIR_CHECK(argc <= 3, "usage: bench_kernels [peak_gflops (default: measured)] [repetitions (default 7)]");
+    const Bench b{argc > 1 ? parse_positive(argv[1], "peak_gflops") : measured_peak_gflops(),
                   argc > 2 ? static_cast<int>(parse_positive(argv[2], "repetitions")) : 7};
 #ifdef _OPENMP
     std::printf("OpenMP threads: %d, ", omp_get_max_threads());

@@ -1,6 +1,7 @@
 # Times the reference route of zero-shot evaluation: scipy.spatial.distance.cdist of every query against
 # the gallery, then a Python loop of sklearn.metrics.average_precision_score(relevant, 1 / distance) per
-# query, as the seed's evaluate.py does; prints the seconds and the mAP, to set beside bench_eval.
+# query, as the seed's evaluate.py does; prints the seconds and the mAP, to set beside bench_eval (last
+# line: "RESULT {json}" for benchmarks/compare_torch.py).
 # Usage: /usr/bin/python3 benchmarks/eval_baseline.py [--data DIR] [--queries N]
 #            [--total N] [--gallery N] [--dim N] [--classes N] [--seed N]
 #   --data DIR  the .npy files that `bench_eval --save DIR` wrote: the very data bench_eval evaluates
@@ -10,6 +11,7 @@
 #               loop are both linear in the number of queries); pair with `bench_eval --subset N` to
 #               compare the mAP of the same N queries.
 import argparse
+import json
 import os
 import time
 
@@ -60,6 +62,8 @@ def main():
     if n < total:
         print("extrapolated to all %d queries: %.1f s" % (total, (t2 - t0) * scale))
     print("mAP@all of the %d queries %.10f" % (n, float(np.mean(aps))))
+    print("RESULT " + json.dumps({"side": "reference", "mode": "eval", "queries": total, "queries_timed": n,
+                                  "seconds": [(t2 - t0) * scale], "map": float(np.mean(aps))}))
 
 
 if __name__ == "__main__":

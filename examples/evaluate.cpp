@@ -185,7 +185,7 @@ void evaluate(const Flags& f) {
     ZSBIR_CHECK(!f.model.untrained, "--compare_untrained compares a trained --model with its untrained start");
     const auto seed_it = loaded.state.config.find("seed");
     const uint64_t seed = seed_it != loaded.state.config.end() ? std::stoull(seed_it->second) : f.model.seed;
-    rt::LoadedModel start = rt::untrained_model(loaded.backbone, seed);
+    rt::LoadedModel start = rt::untrained_like(loaded, seed);
     start.model->to(device);
     rt::EmbeddedImages base[2];
     for (int d = 0; d < 2; ++d)

@@ -1,23 +1,23 @@
 // What train, evaluate and retrieve share around the library: exit codes (1 for a failure, 2 for a
-// usage error, never a stack trace), the output-folder write probe, the --device flag and the device
-// it selects, and the model flags (a checkpoint, or an untrained backbone and seed) with the model.
+// usage error, never a stack trace), the output-folder write and space probe, the --device flag and the
+// device it selects, and the model flags (a checkpoint, or an untrained backbone and seed) with the
+// model they select.
 #pragma once
-
-#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <charconv>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
-#include <fstream>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
 
 #include "zsbir/core/device_select.hpp"
 #include "zsbir/core/error.hpp"
+#include "zsbir/io/posix_file.hpp"
 #include "zsbir/retrieval/load_model.hpp"
 
 #ifdef _OPENMP
@@ -35,6 +35,9 @@ struct UsageError : std::runtime_error {
 /// UsageError, or 1 for any other exception (its message printed on stderr after the program's name).
 template <class Body>
 int run_program(const char* name, CLI::App& app, int argc, char** argv, Body&& body) {
+  // Past a file-size limit (ulimit -f) a write then fails with an error we report, as on a full disk,
+  // instead of the signal killing the program without a word.
+  std::signal(SIGXFSZ, SIG_IGN);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -52,21 +55,15 @@ int run_program(const char* name, CLI::App& app, int argc, char** argv, Body&& b
   }
 }
 
-/// Creates `dir` when needed and proves it writable by writing and removing a probe file, so a run
-/// fails before hours of work rather than at its first output. `what` names the folder in errors.
-inline void ensure_writable_folder(const std::filesystem::path& dir, const std::string& what) {
+/// Creates `dir` when needed and proves that it can take a file of `bytes` bytes (io::check_room_for:
+/// writable, enough space, no quota or file-size limit in the way), so that a run fails before hours
+/// of work rather than at its first output. `what` names the folder in errors.
+inline void ensure_writable_folder(const std::filesystem::path& dir, const std::string& what, uint64_t bytes = 1) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   ZSBIR_CHECK(!ec, "cannot create the ", what, " '", dir.string(), "': ", ec.message());
-  ZSBIR_CHECK(std::filesystem::is_directory(dir), "the ", what, " '", dir.string(), "' is not a folder");
-  const std::filesystem::path probe = dir / (".zsbir-write-probe-" + std::to_string(::getpid()));
-  {
-    std::ofstream out(probe, std::ios::binary | std::ios::trunc);
-    out << "probe";
-    out.close();
-    ZSBIR_CHECK(out.good(), "cannot write to the ", what, " '", dir.string(), "': ", std::strerror(errno));
-  }
-  std::filesystem::remove(probe, ec);
+  ZSBIR_CHECK(std::filesystem::is_directory(dir, ec), "the ", what, " '", dir.string(), "' is not a folder");
+  io::check_room_for(dir, bytes, what);
 }
 
 /// The check of an integer flag: the whole text a base-10 integer of type Int in [lo, hi], so "abc",

@@ -51,6 +51,15 @@ struct Options {
   int64_t domain_width = 1024;
   bool skip_bad_images = false;
   int64_t max_steps = 0;
+  std::string lr_schedule = "constant";
+  int64_t warmup_steps = 0;
+  double margin = 1.0;
+  bool normalize_embeddings = false;
+  double class_loss_ratio = 0;
+  double word_loss_ratio = 0;
+  bool augment = false;
+  bool grl_by_step = false;
+  bool detect_anomaly = false;
 
   /// What a checkpoint records of the run, so evaluate can rebuild the model and resume can check it.
   std::map<std::string, std::string> config() const {
@@ -59,6 +68,14 @@ struct Options {
             {"domain_width", std::to_string(domain_width)},
             {"batch_size", std::to_string(batch_size)},
             {"lr", detail::concat(lr)},
+            {"lr_schedule", lr_schedule},
+            {"warmup_steps", std::to_string(warmup_steps)},
+            {"margin", detail::concat(margin)},
+            {"normalize_embeddings", normalize_embeddings ? "true" : "false"},
+            {"class_loss_ratio", detail::concat(class_loss_ratio)},
+            {"word_loss_ratio", detail::concat(word_loss_ratio)},
+            {"augment", augment ? "true" : "false"},
+            {"grl_by_step", grl_by_step ? "true" : "false"},
             {"seed", std::to_string(seed)},
             {"negatives", negatives},
             {"domain_loss_ratio", detail::concat(domain_loss_ratio)},
@@ -91,6 +108,22 @@ void check_resume_config(const std::map<std::string, std::string>& saved, const 
 
 // Mean AP of held-out seen-class sketches against held-out seen-class photos: the model selection
 // signal (the unseen classes stay untouched until evaluate).
+// What one checkpoint of the run takes on disk: the model's state dict, Adam's two moments per
+// parameter, and a megabyte for the header and metadata.
+uint64_t checkpoint_bytes(const models::SbirModel<float>& model) {
+  uint64_t bytes = uint64_t{1} << 20;
+  for (const auto& e : model.state_dict()) bytes += e.is_integer() ? 8 : static_cast<uint64_t>(e.tensor.numel()) * 4;
+  return bytes + 2 * static_cast<uint64_t>(model.num_parameters()) * 4;
+}
+
+// The first parameter holding a NaN or an infinity, as "name (what)", or "": a checkpoint of such
+// weights would look fine and resume into garbage, so it is never written over a good one.
+std::string non_finite_parameter(const models::SbirModel<float>& model) {
+  for (const auto& [name, p] : model.named_parameters())
+    if (std::string bad = detail::non_finite_summary(p.data()); !bad.empty()) return name + " (" + bad + ")";
+  return "";
+}
+
 double validation_map(models::SbirModel<float>& model, const data::SbirDataset& val, const Options& opt) {
   retrieval::EmbedOptions eo;
   eo.image_size = opt.image_size;
@@ -125,6 +158,9 @@ void run(const Options& opt) {
   models::SbirModelConfig mcfg;
   mcfg.encoder = models::densenet_config(opt.backbone);
   mcfg.domain_width = opt.domain_width;
+  mcfg.normalize_embeddings = opt.normalize_embeddings;
+  if (opt.class_loss_ratio > 0) mcfg.num_classes = train_set.num_classes();
+  if (opt.word_loss_ratio > 0) mcfg.word_dim = train_set.word_vectors().size(1);
   Generator init_gen(opt.seed);
   models::SbirModel<float> model(mcfg, init_gen);
   if (!opt.pretrained.empty()) {
@@ -140,20 +176,27 @@ void run(const Options& opt) {
               static_cast<long long>(opt.image_size), static_cast<long long>(opt.image_size),
               static_cast<long long>(model.embedding_dim()), static_cast<double>(model.num_parameters()) / 1e6);
 
+  // Room for the next save (a replaced file and its temporary coexist until the rename) is required
+  // now; too little for every file the run will write is worth a warning before hours of work.
+  for (const fs::path& p : io::remove_stale_temporaries(ckpt_dir))
+    std::printf("removed %s, left by a save that was killed\n", p.string().c_str());
+  const uint64_t ckpt_bytes = checkpoint_bytes(model);
+  programs::ensure_writable_folder(ckpt_dir, "checkpoint folder", ckpt_bytes);
+  std::error_code space_ec;
+  if (const uint64_t saves = static_cast<uint64_t>(opt.epochs) + 2, free = fs::space(ckpt_dir, space_ec).available;
+      !space_ec && saves * ckpt_bytes > free)
+    std::fprintf(stderr, "train: warning: %s has %s free, and this run may write %llu checkpoints of %s\n",
+                 ckpt_dir.string().c_str(), detail::human_bytes(free).c_str(), static_cast<unsigned long long>(saves),
+                 detail::human_bytes(ckpt_bytes).c_str());
+
   io::TrainingState state;
   state.config = opt.config();
   if (opt.resume) {
     fs::path from = *opt.resume;
     if (from.empty()) {
-      // The newest of the last epoch checkpoint and a Ctrl-C / --max_steps stop after it.
-      const auto latest = io::latest_checkpoint(ckpt_dir);
-      const fs::path stopped = ckpt_dir / "interrupted.safetensors";
-      auto steps_in = [](const fs::path& p) { return io::read_training_state(io::SafetensorsFile(p.string())).iteration; };
-      if (fs::exists(stopped) && (!latest || steps_in(stopped) > steps_in(*latest)))
-        from = stopped;
-      else if (latest)
-        from = *latest;
-      ZSBIR_CHECK(!from.empty(), "--resume: no checkpoint in ", ckpt_dir.string());
+      const std::optional<fs::path> newest = io::resume_checkpoint(ckpt_dir);
+      ZSBIR_CHECK(newest, "--resume: no checkpoint in ", ckpt_dir.string());
+      from = *newest;
     }
     const io::TrainingState saved = io::load_training_checkpoint(from, model, optimizer);
     check_resume_config(saved.config, opt, from);
@@ -171,12 +214,26 @@ void run(const Options& opt) {
   lopt.negatives = opt.negatives == "uniform" ? data::NegativeMode::uniform : data::NegativeMode::semantic;
   lopt.workers = opt.workers;
   lopt.pin_memory = device.is_cuda();
+  lopt.augment.enabled = opt.augment;
   data::TripletLoader loader(train_set, lopt);
   const int64_t per_epoch = loader.batches_per_epoch();
   ZSBIR_CHECK(per_epoch > 0, "--batch_size ", opt.batch_size, " is larger than the ", train_set.num_sketches(),
               " training sketches");
   const int64_t total_steps = opt.max_steps > 0 ? std::min(opt.max_steps, opt.epochs * per_epoch) : opt.epochs * per_epoch;
+  models::TrainStepOptions step_opt;
+  step_opt.triplet_ratio = opt.triplet_loss_ratio;
+  step_opt.domain_ratio = opt.domain_loss_ratio;
+  step_opt.class_ratio = opt.class_loss_ratio;
+  step_opt.word_ratio = opt.word_loss_ratio;
+  step_opt.margin = opt.margin;
+  models::TripletClasses<float> classes;
+  classes.word_vectors = train_set.word_vectors();
   const optim::GrlSchedule schedule(opt.grl_threshold_epoch, opt.grl_warmup_epochs);
+  // The decay spans the whole run (--epochs), not a --max_steps cut, so a stopped and resumed run
+  // follows the same curve as a straight one.
+  ZSBIR_CHECK(opt.warmup_steps <= opt.epochs * per_epoch, "--warmup_steps ", opt.warmup_steps, " is longer than the run (",
+              opt.epochs * per_epoch, " steps)");
+  const optim::LrSchedule lr_schedule(optim::parse_lr_decay(opt.lr_schedule), opt.epochs * per_epoch, opt.warmup_steps);
 
   std::ofstream metrics_log(ckpt_dir / "metrics.jsonl", std::ios::app);
   ZSBIR_CHECK(metrics_log.good(), "cannot open ", (ckpt_dir / "metrics.jsonl").string(), " for appending");
@@ -187,51 +244,84 @@ void run(const Options& opt) {
   };
 
   auto save = [&](const fs::path& path) {
+    const std::string bad = non_finite_parameter(model);
+    ZSBIR_CHECK(bad.empty(), "step ", state.iteration, ": parameter ", bad, " is not finite; not saving ", path.string(),
+                ", so the checkpoints already there stay good. Try a lower --lr, --resume, and --detect_anomaly to "
+                "find the operation that made it");
     state.rng_state = init_gen.state();
     io::save_training_checkpoint(path, model, optimizer, state);
   };
+  std::optional<DetectAnomalyGuard> anomaly;
+  if (opt.detect_anomaly) {
+    anomaly.emplace();
+    std::printf("anomaly detection on: every operation is checked for NaN and infinity (slower)\n");
+  }
 
   std::signal(SIGINT, on_interrupt);
   std::printf("training %lld steps (%lld per epoch, batch %lld), checkpoints in %s\n",
               static_cast<long long>(total_steps - state.iteration), static_cast<long long>(per_epoch),
               static_cast<long long>(opt.batch_size), ckpt_dir.string().c_str());
   util::Progress progress(total_steps - state.iteration);
-  double run_triplet = 0, run_dimg = 0, run_dskt = 0;
+  double run_triplet = 0, run_dimg = 0, run_dskt = 0, run_class = 0, run_word = 0;
   int64_t run_count = 0;
   while (state.iteration < total_steps && !g_stop_requested) {
     const int64_t epoch = state.iteration / per_epoch;
-    const double lambda = schedule.at_epoch(static_cast<double>(epoch));
+    double lambda = schedule.at_epoch(static_cast<double>(epoch));
     loader.start_epoch(epoch, state.iteration % per_epoch);
     model.train();
     while (state.iteration < total_steps && !g_stop_requested) {
-      std::optional<data::TripletBatch> batch = loader.next();
-      if (!batch) break;
-      // From pinned memory the copies to a GPU are queued, not waited for (a CPU run keeps the batch).
-      const auto r = model.optimize_step(optimizer, batch->anchor.to(device, true), batch->positive.to(device, true),
-                                         batch->negative.to(device, true), lambda, opt.triplet_loss_ratio,
-                                         opt.domain_loss_ratio);
+      std::optional<data::TripletBatch> batch;
+      models::TrainStepResult<float> r;
+      const double lr = opt.lr * lr_schedule.factor(state.iteration);
+      try {
+        batch = loader.next();
+        if (!batch) break;
+        if (opt.grl_by_step) lambda = schedule.at_step(state.iteration, per_epoch);
+        optimizer.set_lr(lr);
+        classes.anchor = batch->anchor_class;
+        classes.negative = batch->negative_class;
+        // From pinned memory the copies to a GPU are queued, not waited for (a CPU run keeps the batch).
+        r = model.optimize_step(optimizer, batch->anchor.to(device, true), batch->positive.to(device, true),
+                                batch->negative.to(device, true), lambda, step_opt, classes);
+      } catch (const OutOfMemoryError& e) {
+        throw OutOfMemoryError(detail::concat("step ", state.iteration + 1, " with --batch_size ", opt.batch_size,
+                                              " (3 x ", opt.batch_size, " images of ", opt.image_size, "x",
+                                              opt.image_size, "): ", e.what(),
+                                              ". A smaller --batch_size or --image_size needs less"));
+      }
       const double loss = r.loss.item();
-      ZSBIR_CHECK(std::isfinite(loss), "step ", state.iteration + 1, " (epoch ", epoch + 1, "): the loss is ", loss,
-                  " (triplet ", r.triplet, ", image domain ", r.domain_image, ", sketch domain ", r.domain_sketch,
-                  "); stopping. The last good checkpoint in ", ckpt_dir.string(),
-                  " is untouched; try a lower --lr and --resume");
+      if (!std::isfinite(loss)) {
+        const std::optional<fs::path> good = io::resume_checkpoint(ckpt_dir);
+        ZSBIR_FAIL("step ", state.iteration + 1, " (epoch ", epoch + 1, "): the loss is ", loss, " (triplet ", r.triplet,
+                   ", image domain ", r.domain_image, ", sketch domain ", r.domain_sketch, "); stopping without saving. ",
+                   good ? "The last good checkpoint, " + good->string() + ", is untouched"
+                        : "No checkpoint was written yet",
+                   "; try a lower --lr and --resume", opt.detect_anomaly ? "" : ", with --detect_anomaly to find the "
+                   "operation that made the first NaN or infinity");
+      }
       ++state.iteration;
       progress.advance();
       run_triplet += r.triplet;
       run_dimg += r.domain_image;
       run_dskt += r.domain_sketch;
+      run_class += r.classification;
+      run_word += r.word;
       ++run_count;
       if (state.iteration % opt.print_every == 0 || state.iteration == total_steps) {
         const double ips = progress.rate() * static_cast<double>(3 * opt.batch_size);
-        std::printf("epoch %lld step %lld/%lld  triplet %.4f  domain img %.4f skt %.4f  lambda %.3f  %.1f img/s  ETA %s\n",
+        char extra[64] = "";
+        if (opt.class_loss_ratio > 0 || opt.word_loss_ratio > 0)
+          std::snprintf(extra, sizeof extra, "  class %.4f word %.4f", run_class / run_count, run_word / run_count);
+        std::printf("epoch %lld step %lld/%lld  triplet %.4f  domain img %.4f skt %.4f%s  lambda %.3f  lr %.2e  %.1f img/s  ETA %s\n",
                     static_cast<long long>(epoch + 1), static_cast<long long>(state.iteration),
                     static_cast<long long>(total_steps), run_triplet / run_count, run_dimg / run_count,
-                    run_dskt / run_count, lambda, ips, util::format_duration(progress.eta()).c_str());
+                    run_dskt / run_count, extra, lambda, lr, ips, util::format_duration(progress.eta()).c_str());
         std::fflush(stdout);
         log_json({{"step", state.iteration}, {"epoch", epoch + 1}, {"triplet", run_triplet / run_count},
                   {"domain_image", run_dimg / run_count}, {"domain_sketch", run_dskt / run_count},
-                  {"lambda", lambda}, {"images_per_s", ips}, {"lr", opt.lr}});
-        run_triplet = run_dimg = run_dskt = 0;
+                  {"classification", run_class / run_count}, {"word", run_word / run_count},
+                  {"lambda", lambda}, {"images_per_s", ips}, {"lr", lr}});
+        run_triplet = run_dimg = run_dskt = run_class = run_word = 0;
         run_count = 0;
       }
     }
@@ -255,11 +345,13 @@ void run(const Options& opt) {
   }
   if (g_stop_requested || state.iteration % per_epoch != 0) {
     // Ctrl-C or a mid-epoch --max_steps stop: a checkpoint that --resume continues from exactly.
-    save(ckpt_dir / "interrupted.safetensors");
+    save(io::interrupted_checkpoint_path(ckpt_dir));
     std::printf("stopped at step %lld; saved %s (continue with --resume)\n", static_cast<long long>(state.iteration),
-                (ckpt_dir / "interrupted.safetensors").string().c_str());
+                io::interrupted_checkpoint_path(ckpt_dir).string().c_str());
   }
-  if (!fs::exists(ckpt_dir / "best.safetensors") && state.iteration > 0) save(ckpt_dir / "best.safetensors");
+  // No validation has scored a model (none held out, or --val_every 0): the best is the latest. Written
+  // at every run's end, so that a stopped and resumed run ends with the same file as a straight one.
+  if (state.best_map < 0 && state.iteration > 0) save(ckpt_dir / "best.safetensors");
   std::printf("done in %s: %lld steps\n", util::format_duration(progress.elapsed()).c_str(),
               static_cast<long long>(state.iteration));
 }
@@ -281,6 +373,25 @@ int main(int argc, char** argv) {
   app.add_option("--grl_warmup_epochs", opt.grl_warmup_epochs, "epochs with lambda 0 before the ramp")->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_option("--print_every", opt.print_every, "steps between log lines")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--lr", opt.lr, "Adam learning rate")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--lr_schedule", opt.lr_schedule, "constant (the reference) or cosine: decay to 0 over --epochs")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"constant", "cosine"}));
+  app.add_option("--warmup_steps", opt.warmup_steps, "steps of linear learning-rate warm-up")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--margin", opt.margin, "triplet margin")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_flag("--normalize_embeddings", opt.normalize_embeddings,
+               "L2-normalise the embeddings (training and retrieval); pair with a margin below 2, e.g. 0.3");
+  app.add_option("--class_loss_ratio", opt.class_loss_ratio,
+                 "weight of an auxiliary seen-class cross-entropy head on both encoders' embeddings (0: off)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--word_loss_ratio", opt.word_loss_ratio,
+                 "weight of a word-vector head's cosine loss to the class vectors (0: off)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("--augment", opt.augment,
+               "augment training images: flip, resized crop, rotation; colour jitter for photos, stroke width "
+               "and dropout for sketches");
+  app.add_flag("--grl_by_step", opt.grl_by_step, "ramp the GRL lambda every step instead of once per epoch");
   app.add_option("--seed", opt.seed, "seed of the initial weights, data order and sampling")->capture_default_str();
   app.add_option("--resume", opt.resume, "continue from FILE, or with no value from the newest checkpoint in --checkpoint_dir")
       ->expected(0, 1);
@@ -295,5 +406,8 @@ int main(int argc, char** argv) {
   app.add_option("--domain_width", opt.domain_width, "hidden width of the domain classifier")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--max_steps", opt.max_steps, "stop after this many steps in all (0: no limit)")->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_flag("--skip_bad_images", opt.skip_bad_images, "warn about and skip unreadable images instead of stopping");
+  app.add_flag("--detect_anomaly", opt.detect_anomaly,
+               "check every operation's forward and backward for NaN and infinity, and name the first that makes one "
+               "(slower; PyTorch's detect_anomaly)");
   return programs::run_program("train", app, argc, argv, [&] { run(opt); });
 }

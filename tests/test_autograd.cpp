@@ -1,8 +1,10 @@
 // The backward engine and the Function API: accumulation over shared uses, graph shapes, deep
 // chains, retain_graph, grad mode, skipped gradients, malformed custom ops and memory release.
+#include <cmath>
 #include <functional>
 #include <string>
 
+#include "file_helpers.hpp"
 #include "helpers.hpp"
 
 namespace {
@@ -336,4 +338,44 @@ TEST_CASE("a backward leaves no memory behind") {
     CHECK(bytes_in_use() == leaves);  // the graph's nodes remain, with nothing saved in them
     CHECK(held->released());
   }
+}
+
+TEST_CASE("anomaly mode names the first forward that made a NaN or an infinity, and the shapes") {
+  const Variable<double> x(Tensor<double>::from_vector({1, 0, 2}), true);
+  SUBCASE("off (the default): log(0) is -inf, silently, as in PyTorch") {
+    CHECK_FALSE(AnomalyMode::is_enabled());
+    CHECK(std::isinf(log(x * 2.0).data().at({1})));
+  }
+  SUBCASE("on: Log is named, not the MulScalar before it or the Sum after it") {
+    const DetectAnomalyGuard guard;
+    const std::string msg = test::error_of([&] { sum(log(x * 2.0)).backward(); });
+    CAPTURE(msg);
+    CHECK(msg.find("anomaly detected: the forward of Log (operation 2) produced 0 NaN and 1 infinite of 3 values "
+                   "(the first at flat index 1) from finite inputs of shapes [3]") != std::string::npos);
+  }
+  SUBCASE("a parameter that holds a NaN already is reported where it is first used") {
+    const DetectAnomalyGuard guard;
+    const Variable<double> w(Tensor<double>::from_vector({1, NAN, 1}), true);
+    const std::string msg = test::error_of([&] { exp(x) * w; });
+    CAPTURE(msg);
+    CHECK(msg.find("input 1 of Mul (operation 2 of the forward) holds 1 NaN and 0 infinite of 3 values (the first "
+                   "at flat index 1) before any operation ran on it") != std::string::npos);
+  }
+  CHECK_FALSE(AnomalyMode::is_enabled());  // the guard restores the previous mode
+}
+
+TEST_CASE("anomaly mode names the first backward that made a non-finite gradient, and its forward") {
+  // sqrt is finite at 0, its gradient 1 / (2 sqrt(x)) is not.
+  const Variable<double> x(Tensor<double>::from_vector({4, 0}), true);
+  {
+    const DetectAnomalyGuard guard;
+    const std::string msg = test::error_of([&] { sum(sqrt(x) * 3.0).backward(); });
+    CAPTURE(msg);
+    CHECK(msg.find("anomaly detected: the backward of Sqrt produced 0 NaN and 1 infinite of 2 values (the first at "
+                   "flat index 1) in the gradient of its input 0 from a finite output gradient (made by operation 1 "
+                   "of the forward, inputs of shapes [2])") != std::string::npos);
+  }
+  sum(sqrt(x) * 3.0).backward();  // off: the infinity reaches the leaf, as in PyTorch
+  CHECK(std::isinf(x.grad().at({1})));
+  CHECK(x.grad().at({0}) == doctest::Approx(0.75));
 }

@@ -1,11 +1,18 @@
 // Checkpoints: state dicts through files, a training checkpoint restoring model, optimizer and run state
 // bit for bit, resuming equal to training straight through, every damaged file rejected with its name and
 // the problem, torchvision weights into an Encoder, and which file latest_checkpoint picks.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <cstring>
 #include <fstream>
+#include <optional>
 
 #include "file_helpers.hpp"
 #include "helpers.hpp"
+#include "zsbir/data/keyed_rng.hpp"
 #include "zsbir/io/checkpoint.hpp"
 
 using namespace zsbir;
@@ -382,4 +389,181 @@ TEST_CASE("latest_checkpoint picks the highest complete epoch file, never a temp
   const std::string msg = error_of([&] { io::save_training_checkpoint(unwritable, run.model, run.adam, {}); });
   CHECK(msg.find(zsbir::detail::concat("cannot write '", unwritable.string(), "'")) != std::string::npos);
   CHECK(io::latest_checkpoint(dir.path()) == dir / "epoch_0004.safetensors");
+}
+
+TEST_CASE("a model with the recipe's heads and normalised embeddings round-trips; a plain model refuses its file") {
+  TempDir dir("ckpt_heads");
+  models::SbirModelConfig config = kTiny;
+  config.normalize_embeddings = true;
+  config.num_classes = 5;
+  config.word_dim = 3;
+  Generator gen(8);
+  SbirModel<float> model(config, gen);
+  optim::Adam<float> adam(model.parameters(), {.lr = 1e-2});
+  const auto path = dir / "epoch_0001.safetensors";
+  io::save_training_checkpoint(path, model, adam, sample_state(gen));
+
+  const models::SbirModelConfig held = io::checkpoint_model_config(io::SafetensorsFile(path.string()));
+  CHECK(held.normalize_embeddings);
+  CHECK(held.num_classes == 5);
+  CHECK(held.word_dim == 3);
+  Generator other(9);
+  SbirModel<float> same(held, other);
+  io::load_model_weights(path, same);
+  check_identical(same.state_dict(), model.state_dict());
+
+  SbirModel<float> plain(kTiny);
+  CHECK_THROWS_WITH_AS(io::load_model_weights(path, plain),
+                       doctest::Contains("normalised embeddings, class head 5, word head 3"), Error);
+  // The reference's model writes no extra keys, so its checkpoints read as before.
+  Run<float> run;
+  io::save_training_checkpoint(dir / "plain.safetensors", run.model, run.adam, sample_state(run.gen));
+  const std::string text = io::SafetensorsFile((dir / "plain.safetensors").string()).metadata().at("zsbir.model");
+  CHECK(text.find("class_head") == std::string::npos);
+  CHECK(text.find("normalize") == std::string::npos);
+}
+
+TEST_CASE("a checkpoint's header cannot make a program build a network of any size, or resume nonsense") {
+  TempDir dir("ckpt_hostile");
+  Run<float> run;
+  run.train(1);
+  const auto path = dir / "ckpt.safetensors";
+  const auto edited = [&](auto&& edit) {
+    io::save_training_checkpoint(path, run.model, run.adam, sample_state(run.gen));
+    edit_header(path, edit);
+    return path;
+  };
+  const auto model_json = [&](const std::string& json) {
+    return [json](nlohmann::ordered_json& h) { h["__metadata__"]["zsbir.model"] = json; };
+  };
+  const std::string good = io::SafetensorsFile(edited([](auto&) {}).string()).metadata().at("zsbir.model");
+  CHECK(io::detail::same_config(io::checkpoint_model_config(io::SafetensorsFile(path.string())).encoder, kTiny.encoder));
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string j = good;
+    REQUIRE(j.find(from) != std::string::npos);
+    return j.replace(j.find(from), from.size(), to);
+  };
+  auto config_error = [&](const std::string& json) {
+    return error_of([&] { io::checkpoint_model_config(io::SafetensorsFile(edited(model_json(json)).string())); });
+  };
+  // 4,000,000 channels per layer would be ~10^15 parameters: more than this 0.1 MB file holds.
+  CHECK(config_error(with("\"growth_rate\":4", "\"growth_rate\":4000000")).find("describes a model of ") !=
+        std::string::npos);
+  CHECK(config_error(with("\"depth\":2", "\"depth\":1000000000000")).find("bytes of tensors hold") != std::string::npos);
+  CHECK(config_error(with("\"growth_rate\":4", "\"growth_rate\":3.5")).find("a size is not an integer") !=
+        std::string::npos);
+  CHECK(config_error(with("\"bn_size\":2", "\"bn_size\":-2")).find("must be positive") != std::string::npos);
+  CHECK(config_error(with("\"block_config\":[2,2]", "\"block_config\":7")).find("block_config is not a list") !=
+        std::string::npos);
+  CHECK(config_error(with("\"width\":6", "\"width\":[[[[[[6]]]]]]")).find("nested too deep") != std::string::npos);
+
+  const auto state_error = [&](const char* key, const char* value) {
+    return error_of([&] {
+      io::read_training_state(io::SafetensorsFile(edited([&](auto& h) { h["__metadata__"][key] = value; }).string()));
+    });
+  };
+  CHECK(state_error("zsbir.iteration", "-4").find("iteration -4") != std::string::npos);
+  CHECK(state_error("zsbir.best_map", "nan").find("finite best mAP") != std::string::npos);
+
+  // A negative step count would turn Adam's bias corrections into NaN.
+  io::save_training_checkpoint(path, run.model, run.adam, sample_state(run.gen));
+  StateDict<float> dict = io::load_state_dict<float>(path);
+  for (auto& e : dict)
+    if (e.name == "optimizer.state.0.step") e.integer = -1;
+  io::save_state_dict(path, dict, io::SafetensorsFile(path.string()).metadata());
+  Run<float> target(3);
+  check_error([&] { io::load_training_checkpoint(path, target.model, target.adam); }, path,
+              {"Adam: state.0.step is -1, not a step count"});
+}
+
+TEST_CASE("resume_checkpoint: the epoch file or interrupted.safetensors, whichever holds more steps") {
+  TempDir dir("ckpt_resume");
+  CHECK_FALSE(io::resume_checkpoint(dir.path()).has_value());
+  Run<float> run;
+  const auto save = [&](const std::filesystem::path& p, int64_t epoch, int64_t steps) {
+    io::save_training_checkpoint(p, run.model, run.adam, {epoch, steps, -1, run.gen.state(), {}});
+  };
+  save(io::interrupted_checkpoint_path(dir.path()), 0, 3);
+  CHECK(io::resume_checkpoint(dir.path()) == dir / "interrupted.safetensors");
+  save(io::checkpoint_path(dir.path(), 1), 1, 5);
+  CHECK(io::resume_checkpoint(dir.path()) == dir / "epoch_0001.safetensors");
+  save(io::interrupted_checkpoint_path(dir.path()), 1, 7);
+  CHECK(io::resume_checkpoint(dir.path()) == dir / "interrupted.safetensors");
+  save(io::checkpoint_path(dir.path(), 2), 2, 7);  // a tie: the epoch file, which also ends the epoch
+  CHECK(io::resume_checkpoint(dir.path()) == dir / "epoch_0002.safetensors");
+}
+
+// A writer process saves checkpoints in a loop and is SIGKILLed at a random moment, 40 times. After each
+// kill the checkpoint written before the writer started is bit-identical, every file a resume could
+// pick (resume_checkpoint, epoch_*.safetensors, interrupted.safetensors) loads completely, and whatever
+// half-written file the kill left is a temporary that nothing picks and remove_stale_temporaries clears.
+TEST_CASE("a save killed at random points leaves the last checkpoint loadable and no half file for --resume") {
+  namespace fs = std::filesystem;
+  TempDir dir("ckpt_crash");
+  Run<float> run;
+  run.train(1);
+  const fs::path previous = io::checkpoint_path(dir.path(), 1);
+  io::save_training_checkpoint(previous, run.model, run.adam, sample_state(run.gen));
+  const std::vector<unsigned char> previous_bytes = test::read_bytes(previous);
+
+  const auto start = std::chrono::steady_clock::now();
+  io::save_training_checkpoint(dir / "timing.safetensors", run.model, run.adam, sample_state(run.gen));
+  const auto save_time = std::chrono::steady_clock::now() - start;
+  fs::remove(dir / "timing.safetensors");
+
+  data::KeyedRng rng{9, 1};
+  int rounds_with_temporaries = 0;
+  for (int round = 0; round < 40; ++round) {
+    const pid_t writer = ::fork();
+    REQUIRE(writer >= 0);
+    if (writer == 0) {  // the writer: epoch 2 and the mid-epoch file, over and over, until killed
+      for (int64_t step = 2;; ++step) {
+        io::save_training_checkpoint(io::checkpoint_path(dir.path(), 2), run.model, run.adam, sample_state(run.gen));
+        io::save_training_checkpoint(io::interrupted_checkpoint_path(dir.path()), run.model, run.adam,
+                                     {1, step, -1, run.gen.state(), {}});
+      }
+    }
+    // Anywhere within the first three saves: creating, writing, syncing or renaming.
+    const auto delay = std::chrono::duration_cast<std::chrono::microseconds>(save_time * 3).count();
+    ::usleep(static_cast<useconds_t>(rng.below(static_cast<uint64_t>(delay) + 1)));
+    ::kill(writer, SIGKILL);
+    int status = 0;
+    REQUIRE(::waitpid(writer, &status, 0) == writer);
+    REQUIRE(WIFSIGNALED(status));
+
+    CAPTURE(round);
+    CHECK(test::read_bytes(previous) == previous_bytes);
+    const std::optional<fs::path> resume = io::resume_checkpoint(dir.path());
+    REQUIRE(resume.has_value());
+    int temporaries = 0;
+    for (const auto& entry : fs::directory_iterator(dir.path())) {
+      const std::string name = entry.path().filename().string();
+      if (name.find(".tmp.") != std::string::npos) {
+        ++temporaries;
+        CHECK(entry.path() != *resume);
+        continue;
+      }
+      CAPTURE(name);
+      Run<float> fresh(2);  // every named file is whole: it loads into a model, strictly
+      CHECK_NOTHROW(io::load_training_checkpoint(entry.path(), fresh.model, fresh.adam));
+    }
+    rounds_with_temporaries += temporaries > 0;
+    const std::vector<fs::path> removed = io::remove_stale_temporaries(dir.path());
+    CHECK(static_cast<int>(removed.size()) == temporaries);
+  }
+  MESSAGE("a kill left a half-written temporary in ", rounds_with_temporaries, " of 40 rounds");
+  CHECK(rounds_with_temporaries > 0);  // or the kills never landed mid-save, and the test proved nothing
+}
+
+TEST_CASE("remove_stale_temporaries takes only temporaries of processes that are gone") {
+  TempDir dir("ckpt_stale");
+  const std::string live = "epoch_0001.safetensors.tmp." + std::to_string(::getpid()) + ".0";
+  for (const std::string& name : {std::string("epoch_0001.safetensors"), live, std::string("best.safetensors.tmp.999999999.3"),
+                                 std::string("notes.tmp.x.1"), std::string(".tmp.999999999.1"),
+                                 std::string("a.tmp.999999999.")})
+    std::ofstream(dir / name) << "x";
+  const std::vector<std::filesystem::path> removed = io::remove_stale_temporaries(dir.path());
+  CHECK(removed == std::vector<std::filesystem::path>{dir / "best.safetensors.tmp.999999999.3"});
+  for (const std::string& name : {std::string("epoch_0001.safetensors"), live, std::string("notes.tmp.x.1")})
+    CHECK(std::filesystem::exists(dir / name));
 }

@@ -187,6 +187,12 @@ TEST_CASE("dataset: each broken layout is an Error naming what is wrong") {
     fails_with({"train_labels.txt", "'a' twice", "lines 1 and 3"});
     write_text(root / "train_labels.txt", "a\n../x\n");
     fails_with({"train_labels.txt", "line 2", "'../x'"});
+    // A name too long for a folder is an Error (it was a std::filesystem exception), shown cut short.
+    write_text(root / "train_labels.txt", "a\n" + std::string(300, 'n') + "\x1b[2J\n");
+    io::save_npy(root / "train_embeddings.npy", Tensor<float>::zeros({2, 300}));  // a row for each of the two
+    fails_with({"class '" + std::string(100, 'n') + "... (304 bytes)'", "not found (File name too long)"});
+    write_text(root / "train_labels.txt", "a\nb\x1b[2J\nb\x1b[2J\n");
+    fails_with({"'b\\x1b[2J' twice"});  // a terminal escape in a message is shown, not sent
   }
   SUBCASE("splits that share classes") {
     reset();
@@ -462,6 +468,30 @@ TEST_CASE("TripletLoader: batches are byte-identical for 0, 1 and 3 workers and 
   opt.seed = 43;
   TripletLoader other_seed(ds, opt);
   CHECK_FALSE(same_batch(read_epoch(other_seed, 0)[0], e0[0]));
+}
+
+TEST_CASE("TripletLoader: augmented batches are the same for any worker count and differ from plain ones") {
+  test::TempDir dir("data_augment");
+  write_dataset(dir.path(), kTrain, kTest);
+  const SbirDataset ds = SbirDataset::open(dir.path(), Split::train);
+  TripletLoaderOptions opt;
+  opt.batch_size = 5;
+  opt.image_size = 8;
+  opt.seed = 42;
+  opt.workers = 0;
+  TripletLoader plain(ds, opt);
+  opt.augment.enabled = true;
+  TripletLoader serial(ds, opt);
+  opt.workers = 3;
+  TripletLoader threaded(ds, opt);
+  const std::vector<TripletBatch> p = read_epoch(plain, 1), s = read_epoch(serial, 1), t = read_epoch(threaded, 1);
+  REQUIRE(s.size() == 4);
+  REQUIRE(t.size() == 4);
+  for (size_t b = 0; b < 4; ++b) {
+    CHECK(same_batch(s[b], t[b]));
+    CHECK(s[b].anchor_class == p[b].anchor_class);  // the same triplets, other pixels
+    CHECK(s[b].positive.to_vector() != p[b].positive.to_vector());
+  }
 }
 
 TEST_CASE("TripletLoader: start_epoch(e, k) gives batches k.. of the full epoch; destroyed mid-epoch it stops") {

@@ -3,6 +3,7 @@
 // against PyTorch and the naive reference, and errors that name the file.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <functional>
@@ -158,6 +159,30 @@ TEST_CASE("image: unreadable files and bad arguments give errors naming the file
   const std::vector<unsigned char> png = zsbir::test::read_bytes(kFixtures / "rgba_5x3.png");
   zsbir::io::write_file_bytes(cut, png.data(), png.size() / 2);
   expect([&] { zsbir::io::load_image(cut); }, {cut.string(), "cannot decode"});
+
+  // A header that declares more pixels than the limit is refused before stb allocates them.
+  std::vector<unsigned char> bomb = png;
+  const unsigned char side[] = {0x00, 0x01, 0x86, 0xA0};  // 100000, big-endian: IHDR's width and height
+  REQUIRE(bomb.size() > 24);
+  // Byte by byte: g++ 12 takes a copy_n into the vector for a write past an empty one (-Wstringop-overflow).
+  for (size_t at : {16, 20})
+    for (size_t k = 0; k < 4; ++k) bomb[at + k] = side[k];
+  const fs::path huge = dir / "huge.png";
+  zsbir::io::write_file_bytes(huge, bomb.data(), bomb.size());
+  expect([&] { zsbir::io::load_image(huge); },
+         {huge.string(), "the header declares 100000x100000 pixels, more than the limit of 67108864"});
+  expect([&] { zsbir::io::load_image(kFixtures / "rgba_5x3.png", 3, 14); }, {"5x3 pixels, more than the limit of 14"});
+
+  // A JPEG Huffman table of more than 256 codes, which stb 2.27 would write past its arrays for.
+  std::vector<unsigned char> jpeg = zsbir::test::read_bytes(kFixtures / "gradient_33x21_q95.jpg");
+  const unsigned char marker[] = {0xFF, 0xC4};
+  const auto dht = std::search(jpeg.begin(), jpeg.end(), std::begin(marker), std::end(marker));
+  REQUIRE(dht != jpeg.end());
+  std::fill_n(dht + 5, 16, 17);  // after the marker, the length and the class/id byte: 16 counts of 17
+  const fs::path dht_file = dir / "dht.jpg";
+  zsbir::io::write_file_bytes(dht_file, jpeg.data(), jpeg.size());
+  expect([&] { zsbir::io::load_image(dht_file); },
+         {dht_file.string(), "corrupt JPEG: a Huffman table declares 272 codes, more than 256"});
 
   const Tensor<float> img = Tensor<float>::zeros({3, 4, 4});
   expect([&] { zsbir::io::save_image(dir / "x.gif", img); }, {"x.gif", "unknown extension '.gif'"});

@@ -1,6 +1,7 @@
 // Losses against PyTorch (values from tests/reference/make_loss_fixture.py) and gradient checks.
 #include "helpers.hpp"
 #include "zsbir/losses/bce.hpp"
+#include "zsbir/losses/cross_entropy.hpp"
 #include "zsbir/losses/triplet_margin.hpp"
 
 using zsbir::Tensor;
@@ -89,4 +90,51 @@ TEST_CASE("BCE losses pass gradcheck") {
         return zsbir::nn::binary_cross_entropy(v[0], Variable<double>(target));
       },
       {zsbir::test::uniform<double>({7, 1}, 0.05, 0.95, 4)});
+}
+
+TEST_CASE_TEMPLATE("cross-entropy, log_softmax, normalize and the cosine loss match PyTorch", T, float, double) {
+  const double tol = std::is_same_v<T, float> ? 1e-5 : 1e-12;
+  Variable<T> x(pattern<T>(3, 0.37, 0, false), true);
+  const std::vector<int64_t> targets = {1, 4, 0, 3, 6};  // (3 b + 1) % 7
+  const auto ce = zsbir::nn::cross_entropy(x, targets);
+  CHECK(ce.item() == doctest::Approx(3.326447509677486).epsilon(tol));
+  ce.backward();
+  CHECK(x.grad().at({0, 1}) == doctest::Approx(-0.192092449126523).epsilon(tol * 10));
+  CHECK(x.grad().at({2, 3}) == doctest::Approx(0.007537865567467556).epsilon(tol * 10));
+  CHECK(zsbir::log_softmax(x).data().at({4, 6}) == doctest::Approx(-0.5435116226975992).epsilon(tol));
+
+  Variable<T> a(pattern<T>(1, 0.37, 0, false), true);
+  const Variable<T> p(pattern<T>(1, 0.21, 0.5, true));
+  const auto cos = zsbir::nn::cosine_distance_loss(a, p);
+  CHECK(cos.item() == doctest::Approx(0.808812151997405).epsilon(tol));
+  cos.backward();
+  CHECK(a.grad().at({1, 5}) == doctest::Approx(0.004601460337253269).epsilon(tol * 10));
+  CHECK(zsbir::normalize(a).data().at({3, 2}) == doctest::Approx(0.44545076621455654).epsilon(tol));
+}
+
+TEST_CASE("log_softmax, normalize, cross-entropy and the cosine loss pass gradcheck") {
+  CHECK_GRADCHECK([](const std::vector<Variable<double>>& v) { return zsbir::log_softmax(v[0]); },
+                  {zsbir::test::uniform<double>({3, 5}, -3, 3, 7)});
+  CHECK_GRADCHECK([](const std::vector<Variable<double>>& v) { return zsbir::normalize(v[0]); },
+                  {zsbir::test::uniform<double>({4, 3}, -2, 2, 8)});
+  CHECK_GRADCHECK([](const std::vector<Variable<double>>& v) { return zsbir::nn::cross_entropy(v[0], {2, 0, 4}); },
+                  {zsbir::test::uniform<double>({3, 5}, -3, 3, 9)});
+  CHECK_GRADCHECK([](const std::vector<Variable<double>>& v) { return zsbir::nn::cosine_distance_loss(v[0], v[1]); },
+                  {zsbir::test::uniform<double>({4, 6}, -2, 2, 10), zsbir::test::uniform<double>({4, 6}, -2, 2, 11)});
+}
+
+TEST_CASE("log_softmax is stable for huge logits; normalize keeps a zero row finite; bad targets are errors") {
+  const Variable<float> big(Tensor<float>::from_vector({1000.0f, 0.0f, -1000.0f}, {1, 3}));
+  const auto ls = zsbir::log_softmax(big).data();
+  CHECK(ls.at({0, 0}) == doctest::Approx(0.0));
+  CHECK(ls.at({0, 1}) == doctest::Approx(-1000.0));
+  CHECK(std::isfinite(ls.at({0, 2})));
+
+  Variable<double> zero(Tensor<double>::zeros({1, 4}), true);
+  zsbir::sum(zsbir::normalize(zero) * Variable<double>(Tensor<double>::ones({1, 4}))).backward();
+  for (double g : zero.grad().to_vector()) CHECK(g == doctest::Approx(1e12));  // 1 / eps, as PyTorch
+
+  const Variable<double> logits(Tensor<double>::zeros({2, 3}));
+  CHECK_THROWS_WITH_AS(zsbir::nn::cross_entropy(logits, {0, 3}), doctest::Contains("target 3 of row 1"), zsbir::Error);
+  CHECK_THROWS_WITH_AS(zsbir::nn::cross_entropy(logits, {0}), doctest::Contains("1 targets"), zsbir::Error);
 }

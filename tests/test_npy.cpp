@@ -143,4 +143,16 @@ TEST_CASE("npy: malformed or unsupported files are refused with the file's name 
   expect(dir / "v9.npy", "unsupported .npy format version 9");
   write_npy(dir / "cut.npy", 1, "{'descr': '<f4'", {});
   expect(dir / "cut.npy", "bad .npy header");
+  // Shapes whose size overflows (3 x (2^63 - 10000) elements wrapped around before) and too many dimensions.
+  write_npy(dir / "huge.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 9223372036854765808), }\n", three);
+  expect(dir / "huge.npy", "has more elements than 64-bit sizes can address");
+  std::string dims;
+  for (int i = 0; i < 65; ++i) dims += "1, ";
+  write_npy(dir / "deep.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }\n", three);
+  expect(dir / "deep.npy", "more than 64 dimensions");
+  // A header quoted in a message is cut short.
+  write_npy(dir / "long.npy", 1, "{'descr': '<f4', 'x" + std::string(5000, 'y') + "': 1}\n", three);
+  const std::string msg = error_of(load(dir / "long.npy"));
+  CHECK(msg.size() < 600);
+  CHECK(msg.find("... (") != std::string::npos);
 }

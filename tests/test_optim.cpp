@@ -3,6 +3,7 @@
 #include "helpers.hpp"
 #include "reference/naive_optim.hpp"
 #include "zsbir/optim/adam.hpp"
+#include "zsbir/optim/lr_schedule.hpp"
 #include "zsbir/optim/schedule.hpp"
 #include "zsbir/optim/sgd.hpp"
 
@@ -285,4 +286,23 @@ TEST_CASE("the GRL schedule is 0 for epochs 0-4, then epoch / threshold up to 1"
   CHECK(error_of([] { optim::GrlSchedule(0); }) == "GrlSchedule: threshold_epoch must be positive, got 0");
   CHECK(error_of([&] { grl.at_step(3, 0); }) == "GrlSchedule: steps_per_epoch must be positive, got 0");
   CHECK(error_of([&] { grl.at_epoch(-1); }) == "GrlSchedule: negative epoch -1");
+}
+
+TEST_CASE("learning-rate schedule: linear warm-up, then constant or a cosine down to the floor") {
+  const optim::LrSchedule constant(optim::LrDecay::constant, 100);
+  CHECK(constant.factor(0) == 1.0);
+  CHECK(constant.factor(99) == 1.0);
+  const optim::LrSchedule cosine(optim::LrDecay::cosine, 110, 10, 0.1);
+  CHECK(cosine.factor(0) == doctest::Approx(0.1));  // warm-up: (step + 1) / 10, never 0
+  CHECK(cosine.factor(4) == doctest::Approx(0.5));
+  CHECK(cosine.factor(10) == doctest::Approx(1.0));
+  CHECK(cosine.factor(60) == doctest::Approx(0.1 + 0.9 * 0.5));  // half way down the cosine
+  CHECK(cosine.factor(110) == doctest::Approx(0.1));
+  CHECK(cosine.factor(500) == doctest::Approx(0.1));  // past the end it stays at the floor
+  for (int64_t s = 11; s < 110; ++s) CHECK(cosine.factor(s) < cosine.factor(s - 1));
+  CHECK(optim::parse_lr_decay("cosine") == optim::LrDecay::cosine);
+  CHECK(error_of([] { optim::parse_lr_decay("step"); }) ==
+        "unknown learning-rate schedule 'step' (expected constant or cosine)");
+  CHECK(error_of([] { optim::LrSchedule(optim::LrDecay::cosine, 10, 11); }) ==
+        "LrSchedule: warmup_steps must be in [0, 10], got 11");
 }

@@ -339,9 +339,16 @@ TEST_CASE("every corrupt header is rejected with the file name and the problem")
     rejects(make_file(one(R"({"dtype":"BF16","shape":[],"data_offsets":[0,4]})"), 4), "needs 2 bytes");
     // Products that wrap around 2^64 to a small number must not pass: 2^62 * 4 bytes = 2^64 = 0 mod 2^64.
     rejects(make_file(one(R"({"dtype":"F32","shape":[4611686018427387904],"data_offsets":[0,0]})"), 0),
-            "overflows 64-bit byte counts");
+            "shape [4611686018427387904] of F32 has more elements than 64-bit sizes can address");
     rejects(make_file(one(R"({"dtype":"I64","shape":[4294967296,4294967296,2],"data_offsets":[0,0]})"), 0),
-            "overflows");
+            "has more elements than 64-bit sizes can address");
+    // json::dump, which error messages use, recurses: a header nested deeper than the format's three
+    // levels is refused while it is parsed.
+    rejects(make_file(one(R"({"dtype":"F32","shape":[[[[[[[[[[2]]]]]]]]]],"data_offsets":[0,8]})"), 8),
+            "header nests JSON deeper than 8 levels");
+    // Strides multiply the other dimensions even when one is 0: [0, 2^40, 2^40] cannot be addressed.
+    rejects(make_file(one(R"({"dtype":"F32","shape":[0,1099511627776,1099511627776],"data_offsets":[0,0]})"), 0),
+            "has more elements than 64-bit sizes can address");
     // A zero dimension makes any other dimension harmless, but each must still fit an int64.
     rejects(make_file(one(R"({"dtype":"F32","shape":[0,18446744073709551615],"data_offsets":[0,0]})"), 0),
             "not a non-negative integer dimension");
@@ -417,6 +424,22 @@ TEST_CASE("an interrupted save leaves the previous file intact and no temporary 
     CHECK(msg.find("No such file or directory") != std::string::npos);
   }
 
+  SUBCASE("the disk fills up mid-save (a file-size limit in a child process)") {
+    const Tensor<float> big = Tensor<float>::full({1 << 16}, 2.0f);  // 256 KiB, past the 64 KiB limit
+    const int code = test::in_child_with_file_limit(64 << 10, [&] {
+      SafetensorsWriter w;
+      w.add("w", big);
+      const std::string msg = error_of([&] { w.save(path); });
+      return msg.find("cannot write '" + path + ".tmp.") != std::string::npos &&
+                     msg.find("File too large") != std::string::npos
+                 ? 0
+                 : 1;
+    });
+    CHECK(code == 0);  // the save failed with an Error naming the file and the reason
+    CHECK(read_bytes(path) == before);
+    CHECK(dir.temporaries() == 0);
+  }
+
   SUBCASE("a successful save replaces the file whole") {
     SafetensorsWriter second;
     second.add("w", Tensor<double>::full({2, 3}, -2.0)).set_metadata("epoch", "2");
@@ -426,4 +449,29 @@ TEST_CASE("an interrupted save leaves the previous file intact and no temporary 
     CHECK_CLOSE(f.tensor<double>("w"), Tensor<double>::full({2, 3}, -2.0), 0, 0);
     CHECK(dir.temporaries() == 0);
   }
+}
+
+TEST_CASE("check_room_for: a folder proves it can take a file of the size asked, or says why not") {
+  TempDir dir("room");
+  io::check_room_for(dir.path, 1 << 20, "checkpoint folder");
+  CHECK(fs::is_empty(dir.path));  // the probe is gone
+
+  const uintmax_t available = fs::space(dir.path).available;
+  const std::string full = error_of([&] { io::check_room_for(dir.path, available + (uint64_t{1} << 30), "output folder"); });
+  CHECK(full.find("the output folder '" + dir.path.string() + "' has ") != std::string::npos);
+  CHECK(full.find(std::to_string(available + (uint64_t{1} << 30)) + " are needed") != std::string::npos);
+
+  // A limit the free space does not show (a quota, a file-size limit): found by reserving the space.
+  const int code = test::in_child_with_file_limit(64 << 10, [&] {
+    const std::string msg = error_of([&] { io::check_room_for(dir.path, 1 << 20, "checkpoint folder"); });
+    return msg.find("cannot write 1048576 bytes to the checkpoint folder '" + dir.path.string() +
+                    "': File too large") != std::string::npos
+               ? 0
+               : 1;
+  });
+  CHECK(code == 0);
+  CHECK(fs::is_empty(dir.path));
+
+  const std::string absent = error_of([&] { io::check_room_for(dir.path / "absent", 1, "checkpoint folder"); });
+  CHECK(absent.find("cannot use the checkpoint folder '" + (dir.path / "absent").string() + "'") != std::string::npos);
 }

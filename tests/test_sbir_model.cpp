@@ -166,3 +166,68 @@ TEST_CASE("train_step rejects batches of different shapes") {
                        doctest::Contains("anchor, positive and negative must be (B,3,H,W) batches of one shape"),
                        Error);
 }
+
+TEST_CASE("the recipe options: normalised embeddings, class and word heads, margin; their parts by hand") {
+  models::SbirModelConfig config = kTiny;
+  config.normalize_embeddings = true;
+  config.num_classes = 4;
+  config.word_dim = 5;
+  Generator gen(6);
+  SbirModel<double> model(config, gen);
+  std::vector<std::string> keys;
+  for (const auto& e : model.state_dict()) keys.push_back(e.name);
+  CHECK(keys.back() == "word_head.bias");
+  CHECK(std::find(keys.begin(), keys.end(), "class_head.weight") != keys.end());
+
+  const Batch<double> b;
+  models::TripletClasses<double> classes{{0, 3, 1}, {2, 1, 3}, test::uniform<double>({4, 5}, -1, 1, 7)};
+  const models::TrainStepOptions opt{.triplet_ratio = 1.0, .domain_ratio = 0.5, .class_ratio = 0.7, .word_ratio = 0.3,
+                                     .margin = 0.2};
+  const auto r = model.train_step(b.anchor, b.positive, b.negative, 0.5, opt, classes);
+
+  const Variable<double> s = normalize(model.sketch_encoder->forward(Variable<double>(b.anchor)));
+  const Variable<double> p = normalize(model.photo_encoder->forward(Variable<double>(b.positive)));
+  const Variable<double> n = normalize(model.photo_encoder->forward(Variable<double>(b.negative)));
+  for (double norm : sum(s * s, {-1}).data().to_vector()) CHECK(norm == doctest::Approx(1.0).epsilon(1e-12));
+  const double triplet = nn::triplet_margin_loss(s, p, n, {.margin = 0.2}).item();
+  auto ce = [&](const Variable<double>& e, const std::vector<int64_t>& y) {
+    return nn::cross_entropy(model.class_head->forward(e), y).item();
+  };
+  const double classification = (ce(s, classes.anchor) + ce(p, classes.anchor) + ce(n, classes.negative)) / 3;
+  auto word_of = [&](const std::vector<int64_t>& y) {
+    Tensor<double> w = Tensor<double>::empty({3, 5});
+    for (int64_t i = 0; i < 3; ++i)
+      for (int64_t j = 0; j < 5; ++j) w.data()[i * 5 + j] = classes.word_vectors.at({y[i], j});
+    return Variable<double>(w);
+  };
+  auto cos = [&](const Variable<double>& e, const std::vector<int64_t>& y) {
+    return nn::cosine_distance_loss(model.word_head->forward(e), word_of(y)).item();
+  };
+  const double word = (cos(s, classes.anchor) + cos(p, classes.anchor) + cos(n, classes.negative)) / 3;
+  CHECK(r.triplet == doctest::Approx(triplet).epsilon(1e-12));
+  CHECK(r.classification == doctest::Approx(classification).epsilon(1e-12));
+  CHECK(r.word == doctest::Approx(word).epsilon(1e-12));
+  CHECK(r.loss.item() == doctest::Approx(triplet + 0.5 * (r.domain_image + r.domain_sketch) + 0.7 * classification +
+                                         0.3 * word).epsilon(1e-10));
+  r.loss.backward();
+  CHECK(model.class_head->weight.grad().defined());
+  CHECK(model.word_head->weight.grad().defined());
+
+  // Retrieval embeddings are normalised too.
+  for (double norm : sum(Variable<double>(model.embed_photos(b.anchor)) * Variable<double>(model.embed_photos(b.anchor)),
+                         {-1}).data().to_vector())
+    CHECK(norm == doctest::Approx(1.0).epsilon(1e-12));
+}
+
+TEST_CASE("the auxiliary losses say what they are missing") {
+  SbirModel<float> model(kTiny);
+  const Batch<float> b;
+  models::TripletClasses<float> classes{{0, 1, 2}, {1, 2, 0}, {}};
+  CHECK_THROWS_WITH_AS(model.train_step(b.anchor, b.positive, b.negative, 0.0, {.class_ratio = 1.0}, classes),
+                       doctest::Contains("needs a class head"), Error);
+  CHECK_THROWS_WITH_AS(model.train_step(b.anchor, b.positive, b.negative, 0.0, {.word_ratio = 1.0}, classes),
+                       doctest::Contains("needs a word head"), Error);
+  classes.anchor.pop_back();
+  CHECK_THROWS_WITH_AS(model.train_step(b.anchor, b.positive, b.negative, 0.0, {.class_ratio = 1.0}, classes),
+                       doctest::Contains("classes of all 3 triplets"), Error);
+}

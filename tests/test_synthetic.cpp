@@ -13,11 +13,8 @@
 #include <string>
 #include <vector>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 #include "file_helpers.hpp"
+#include "generator_helpers.hpp"
 #include "helpers.hpp"
 #include "zsbir/data/synthetic.hpp"
 
@@ -41,33 +38,12 @@ std::vector<std::string> read_lines(const fs::path& p) {
   return lines;
 }
 
-std::map<std::string, std::vector<unsigned char>> all_files(const fs::path& root) {
-  std::map<std::string, std::vector<unsigned char>> out;
-  for (const auto& e : fs::recursive_directory_iterator(root))
-    if (e.is_regular_file()) out[fs::relative(e.path(), root).string()] = zsbir::test::read_bytes(e.path());
-  return out;
-}
-
 double word_distance(std::string_view a, std::string_view b) {
   const std::vector<double> x = synthetic::class_word_vector(synthetic::class_family(a));
   const std::vector<double> y = synthetic::class_word_vector(synthetic::class_family(b));
   double d = 0;
   for (size_t i = 0; i < x.size(); ++i) d += (x[i] - y[i]) * (x[i] - y[i]);
   return std::sqrt(d);
-}
-
-// Runs f with `threads` OpenMP threads, restoring the previous count.
-template <class F>
-void with_threads(int threads, F&& f) {
-#ifdef _OPENMP
-  const int before = omp_get_max_threads();
-  omp_set_num_threads(threads);
-  f();
-  omp_set_num_threads(before);
-#else
-  (void)threads;
-  f();
-#endif
 }
 
 constexpr SyntheticOptions kSmall{7, 3, 2, 32, 95};
@@ -180,8 +156,8 @@ TEST_CASE(
     "synthetic: the written layout is the reference one, and the same seed gives the same bytes at any thread count") {
   const zsbir::test::TempDir a("synthetic"), b("synthetic");
   SyntheticDataset ds;
-  with_threads(1, [&] { ds = generate_synthetic_dataset(a.path(), kSmall); });
-  with_threads(2, [&] { generate_synthetic_dataset(b.path(), kSmall); });
+  zsbir::test::with_threads(1, [&] { ds = generate_synthetic_dataset(a.path(), kSmall); });
+  zsbir::test::with_threads(2, [&] { generate_synthetic_dataset(b.path(), kSmall); });
 
   const std::vector<std::string> train = read_lines(a / "train_labels.txt"), test = read_lines(a / "test_labels.txt");
   CHECK(train == ds.train_classes);
@@ -206,7 +182,7 @@ TEST_CASE(
   }
   CHECK(ds.images.size() == class_families().size() * 5);
 
-  const auto fa = all_files(a.path()), fb = all_files(b.path());
+  const auto fa = zsbir::test::all_files(a.path()), fb = zsbir::test::all_files(b.path());
   CHECK(fa.size() == class_families().size() * 5 + 5);  // + labels, embeddings, marker
   CHECK(fa == fb);
 
@@ -215,7 +191,7 @@ TEST_CASE(
   other.seed = 8;
   generate_synthetic_dataset(c.path(), other);
   const std::string car0 = "photos/car/car_0000.jpg";
-  CHECK(all_files(c.path()).at(car0) != fa.at(car0));
+  CHECK(zsbir::test::all_files(c.path()).at(car0) != fa.at(car0));
 }
 
 TEST_CASE("synthetic: sketches are grey ink on white, photos are coloured and cluttered") {

@@ -12,6 +12,7 @@
 #include "zsbir/backend/math_options.hpp"
 #include "zsbir/backend/tensor_math.hpp"
 
+#include "zsbir/autograd/anomaly_mode.hpp"
 #include "zsbir/autograd/engine.hpp"
 #include "zsbir/autograd/function.hpp"
 #include "zsbir/autograd/gradcheck.hpp"
@@ -27,9 +28,11 @@
 #include "zsbir/ops/index.hpp"
 #include "zsbir/ops/join.hpp"
 #include "zsbir/ops/linalg.hpp"
+#include "zsbir/ops/normalize.hpp"
 #include "zsbir/ops/pool.hpp"
 #include "zsbir/ops/reduce.hpp"
 #include "zsbir/ops/shape.hpp"
+#include "zsbir/ops/softmax.hpp"
 
 #include "zsbir/nn/activation.hpp"
 #include "zsbir/nn/batch_norm.hpp"
@@ -44,10 +47,12 @@
 
 #include "zsbir/optim/adam.hpp"
 #include "zsbir/optim/optimizer.hpp"
+#include "zsbir/optim/lr_schedule.hpp"
 #include "zsbir/optim/schedule.hpp"
 #include "zsbir/optim/sgd.hpp"
 
 #include "zsbir/losses/bce.hpp"
+#include "zsbir/losses/cross_entropy.hpp"
 #include "zsbir/losses/triplet_margin.hpp"
 
 #include "zsbir/models/dense_block.hpp"

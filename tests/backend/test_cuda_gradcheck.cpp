@@ -7,6 +7,7 @@
 
 #include "backend/cuda_helpers.hpp"
 #include "tiny_dense_block.hpp"
+#include "zsbir/losses/cross_entropy.hpp"
 
 namespace {
 
@@ -99,4 +100,15 @@ TEST_CASE("CUDA gradients: the losses and the gradient reversal layer") {
                      {u({5, 1}, 34, -3, 3)});
   check_gradients(gpu, [](const Vs& v) { return index_select(cat(Vs{v[0], v[1]}, 1), 0, {2, 0, 2}); },
                      {u({3, 2}, 35), u({3, 4}, 36)});
+}
+
+TEST_CASE("CUDA gradients: the recipe's ops: log_softmax, normalize, cross-entropy and the cosine loss") {
+  ZSBIR_REQUIRE_GPU(gpu);
+  check_gradients(gpu, [](const Vs& v) { return log_softmax(v[0]); }, {u({2, 3, 5}, 37, -3, 3)});
+  // The second row is zero: normalize's eps branch, where the gradient is 1 / eps times g.
+  Tensor<double> with_zero_row = u({3, 4}, 38);
+  for (int64_t j = 0; j < 4; ++j) with_zero_row.data()[4 + j] = 0;
+  check_gradients(gpu, [](const Vs& v) { return normalize(v[0], 1e-3); }, {with_zero_row});
+  check_gradients(gpu, [](const Vs& v) { return nn::cross_entropy(v[0], {2, 0, 4, 2}); }, {u({4, 5}, 39, -2, 2)});
+  check_gradients(gpu, [](const Vs& v) { return nn::cosine_distance_loss(v[0], v[1]); }, {u({3, 6}, 40), u({3, 6}, 41)});
 }

@@ -2,24 +2,7 @@
 # End-to-end run of the programs on a tiny generated dataset: make_dataset, train a few steps with a
 # stop and an exact resume, evaluate (metrics, grids, HTML report), retrieve, and the bad-input cases
 # a user meets first. Usage: end_to_end.sh BUILD_EXAMPLES_DIR WORK_DIR
-set -euo pipefail
-bin=$1
-work=$2
-rm -rf "$work"
-mkdir -p "$work"
-export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-# expect_error CODE PATTERN CMD...: CMD must exit with CODE and print PATTERN on stderr.
-expect_error() {
-  local code=$1 pattern=$2
-  shift 2
-  local rc=0
-  "$@" >"$work/out.txt" 2>"$work/err.txt" || rc=$?
-  [[ $rc == "$code" ]] || { cat "$work/err.txt" >&2; fail "'$*' exited $rc, expected $code"; }
-  grep -q -- "$pattern" "$work/err.txt" || { cat "$work/err.txt" >&2; fail "'$*' did not say '$pattern'"; }
-  echo "ok: '$*' -> exit $code, says '$pattern'"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 
 data=$work/data
 "$bin/make_dataset" --out "$data" --size 32 --photos_per_class 6 --sketches_per_class 6 >/dev/null
@@ -56,6 +39,24 @@ else
 fi
 echo "ok: the device line says why ($(grep -m1 '^device' "$work/straight.log"))"
 [[ -f $work/straight/best.safetensors ]] || fail "no best.safetensors"
+
+# The recipe options beyond the reference resume exactly too (augmentation, class and word heads,
+# normalised embeddings, the cosine schedule and the per-step GRL ramp all depend on the step alone),
+# and evaluate rebuilds the model with its heads and normalisation from the checkpoint.
+recipe=(--class_loss_ratio 1 --word_loss_ratio 0.5 --normalize_embeddings --margin 0.3 --augment
+        --lr_schedule cosine --warmup_steps 2 --grl_by_step)
+"$bin/train" "${common[@]}" "${recipe[@]}" --epochs 2 --checkpoint_dir "$work/recipe" >"$work/recipe.log"
+grep -q "class .* word " "$work/recipe.log" || fail "the recipe run logs no class and word losses"
+"$bin/train" "${common[@]}" "${recipe[@]}" --epochs 2 --max_steps 5 --checkpoint_dir "$work/recipe_split" \
+  >"$work/recipe_split1.log"
+"$bin/train" "${common[@]}" "${recipe[@]}" --epochs 2 --checkpoint_dir "$work/recipe_split" --resume \
+  >"$work/recipe_split2.log"
+cmp "$work/recipe/$last" "$work/recipe_split/$last" || fail "recipe: stop + resume differs from a straight run"
+echo "ok: with every recipe option, stop at step 5 + resume gives a byte-identical $last"
+"$bin/evaluate" --data "$data" --model "$work/recipe/best.safetensors" --output_dir "$work/recipe_eval" \
+  --compare_untrained --num_sketches 1 --num_images 2 --batch_size 16 >"$work/recipe_eval.log"
+grep -q "trained/untrained" "$work/recipe_eval.log" || fail "evaluate of the recipe model printed no comparison"
+echo "ok: evaluate rebuilt the recipe model from its checkpoint"
 
 # Ctrl-C: the run finishes its step, saves interrupted.safetensors and exits 0.
 "$bin/train" "${common[@]}" --epochs 50 --checkpoint_dir "$work/sigint" >"$work/sigint.log" 2>&1 &

@@ -7,6 +7,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "zsbir/autograd/anomaly_mode.hpp"
 #include "zsbir/autograd/variable.hpp"
 
 namespace zsbir {
@@ -37,6 +38,10 @@ void run_backward(const std::shared_ptr<Node<T>>& root, const Tensor<T>& root_gr
   const std::vector<Node<T>*> order = topological_order(root.get());
   std::unordered_map<Node<T>*, Tensor<T>> pending{{root.get(), root_grad}};
   NoGradGuard no_grad;  // backward formulas are tensor math; nothing here is recorded
+  const bool anomaly = AnomalyMode::is_enabled();
+  if (anomaly)  // every later gradient is checked where it is made
+    if (const std::string bad = non_finite_summary(root_grad); !bad.empty())
+      ZSBIR_FAIL("anomaly detected: the gradient backward() started from holds ", bad);
   for (Node<T>* node : order) {
     auto it = pending.find(node);
     if (it == pending.end()) continue;  // no gradient flows here (e.g. a discarded branch)
@@ -46,6 +51,8 @@ void run_backward(const std::shared_ptr<Node<T>>& root, const Tensor<T>& root_gr
                 " a second time, but its saved tensors were freed by the first backward; "
                 "pass retain_graph=true to the first backward() to keep them");
     std::vector<Tensor<T>> grads = node->apply(grad);
+    if (anomaly) [[unlikely]]
+      check_backward(node->name(), node->recorded_as, grads);
     if (!retain_graph) node->release_saved();  // as soon as possible: what it saved is dead weight now
     ZSBIR_CHECK(grads.size() == node->next.size() || (grads.empty() && node->next.empty()), node->name(),
                 ".backward returned ", grads.size(), " gradients for ", node->next.size(), " inputs");

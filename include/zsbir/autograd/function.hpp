@@ -90,11 +90,14 @@ struct Function {
     std::vector<Shape> shapes;
     bool any = false;
     const bool recording = GradMode::is_enabled();
+    const bool anomaly = AnomalyMode::is_enabled();
+    std::vector<Tensor<T>> inputs;  // anomaly mode only: what the forward's result is judged against
     auto collect_one = [&](const Variable<T>& v) {
       const bool need = recording && v.requires_grad();
       ctx.needs_input_grad_.push_back(need);
       next.push_back(need ? v.gradient_edge() : nullptr);
       shapes.push_back(v.shape());
+      if (anomaly) inputs.push_back(v.data());
       any = any || need;
     };
     auto collect = [&](const auto& a) {
@@ -109,8 +112,16 @@ struct Function {
       NoGradGuard forward_records_nothing;
       out = Op::forward(ctx, detail::unwrap(args)...);
     }
+    uint64_t operation = 0;
+    if (anomaly) [[unlikely]] {
+      operation = AnomalyMode::next_operation();
+      detail::check_forward(detail::op_name<Op>(), operation, inputs, out);
+    }
     if (!any) return Variable<T>(std::move(out));
     auto node = std::make_shared<detail::FunctionNode<Op, T>>(std::move(ctx));
+    if (anomaly)
+      node->recorded_as = zsbir::detail::concat("made by operation ", operation, " of the forward, inputs of shapes ",
+                                                detail::shapes_text(shapes));
     node->next = std::move(next);
     node->input_shapes = std::move(shapes);
     return Variable<T>::from_node(std::move(out), std::move(node));

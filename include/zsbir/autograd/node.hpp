@@ -31,6 +31,7 @@ class Node {
 
   std::vector<std::shared_ptr<Node<T>>> next;  // where each input's gradient goes
   std::vector<Shape> input_shapes;              // what each input's gradient must look like
+  std::string recorded_as;  // in anomaly mode, which forward operation made this node (for its errors)
 
  protected:
   bool released_ = false;

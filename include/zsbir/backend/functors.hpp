@@ -116,6 +116,17 @@ struct IsMax {
   }
 };
 
+// L2 normalisation's pieces (normalize): the denominator max(||x||, eps), and the part of dy/dx that
+// comes through the norm, <g, y>, kept only where the norm was used (0 where eps was).
+struct AtLeast {
+  double lo;
+  template <class T> ZSBIR_HOST_DEVICE T operator()(T v) const { return v > T(lo) ? v : T(lo); }
+};
+struct NormPart {
+  double eps;
+  template <class T> ZSBIR_HOST_DEVICE T operator()(T dot, T norm) const { return norm > T(eps) ? dot : T(0); }
+};
+
 /// 1 / sqrt(v + eps) in double, rounded once: batch norm's invstd from a running variance.
 struct InvStd {
   double eps;

@@ -59,7 +59,7 @@ namespace zsbir {
   X(fn::SigmoidBackward) X(fn::TanhBackward) X(fn::LogSigmoidBackward) X(fn::ClampBackward) X(fn::PassGrad)   \
   X(fn::NegGrad) X(fn::ExpGrad) X(fn::LogGrad) X(fn::SqrtGrad) X(fn::AbsGrad) X(fn::PowScalarGrad)           \
   X(fn::PowBaseGrad) X(fn::PowExponentGrad) X(fn::MulScalarGrad) X(fn::AbsPow) X(fn::ScaleByNorm)             \
-  X(fn::NormGrad) X(fn::IsMax)
+  X(fn::NormGrad) X(fn::IsMax) X(fn::AtLeast) X(fn::NormPart)
 
 /// One backend's kernels for element type T: a pointer per ZSBIR_KERNEL_LIST entry.
 template <Real T>

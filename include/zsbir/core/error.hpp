@@ -5,6 +5,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace zsbir {
@@ -15,6 +16,13 @@ class Error : public std::runtime_error {
   explicit Error(const std::string& what) : std::runtime_error(what) {}
 };
 
+/// The Error an allocation that does not fit throws (PyTorch's OutOfMemoryError), so that a caller
+/// can say what it was doing, e.g. which batch size was too large.
+class OutOfMemoryError : public Error {
+ public:
+  using Error::Error;
+};
+
 namespace detail {
 
 template <class... Parts>
@@ -22,6 +30,27 @@ std::string concat(Parts&&... parts) {
   std::ostringstream os;
   (os << ... << std::forward<Parts>(parts));
   return os.str();
+}
+
+/// At most `max` bytes of untrusted text (a file's header, a line, a metadata value) for an error
+/// message: ASCII control bytes shown as \xNN (UTF-8 passes through, so class names in any script stay
+/// readable), and "... (N bytes)" when cut, so that a hostile file can neither flood the message nor
+/// put terminal escapes into it.
+inline std::string excerpt(std::string_view text, size_t max = 200) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < text.size() && i < max; ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c != 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  if (text.size() > max) out += concat("... (", text.size(), " bytes)");
+  return out;
 }
 
 }  // namespace detail

@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +29,22 @@ inline int64_t numel(const Shape& s) {
   int64_t n = 1;
   for (int64_t d : s) n *= d;
   return n;
+}
+
+/// The bytes of a contiguous tensor of shape `s` with `itemsize`-byte elements, or nullopt when a
+/// dimension is negative or the tensor cannot be addressed: the product of its non-zero dimensions
+/// (what its strides multiply up to, even when another dimension is 0) times `itemsize` exceeds int64.
+/// Readers of untrusted headers check shapes with this before allocating anything.
+inline std::optional<int64_t> contiguous_bytes(const Shape& s, size_t itemsize) {
+  if (itemsize > static_cast<size_t>(std::numeric_limits<int64_t>::max())) return std::nullopt;
+  int64_t addressed = static_cast<int64_t>(itemsize);
+  bool empty = false;
+  for (int64_t d : s) {
+    if (d < 0) return std::nullopt;
+    if (d == 0) empty = true;
+    else if (__builtin_mul_overflow(addressed, d, &addressed)) return std::nullopt;
+  }
+  return empty ? 0 : addressed;
 }
 
 inline Strides contiguous_strides(const Shape& s) {

@@ -357,10 +357,13 @@ class Tensor {
   template <class Allocate>
   static Tensor contiguous_over(const Shape& shape, Allocate&& allocate) {
     for (int64_t d : shape) ZSBIR_CHECK(d >= 0, "empty: negative dimension in shape ", to_string(shape));
+    const std::optional<int64_t> bytes = contiguous_bytes(shape, sizeof(T));
+    ZSBIR_CHECK(bytes, "empty: a tensor of shape ", to_string(shape), " and dtype ", dtype_name<T>(),
+                " has more elements than 64-bit sizes can address");
     Tensor t;
     t.shape_ = shape;
     t.strides_ = contiguous_strides(shape);
-    t.storage_ = allocate(static_cast<size_t>(zsbir::numel(shape)) * sizeof(T));
+    t.storage_ = allocate(static_cast<size_t>(*bytes));
     return t;
   }
 

@@ -22,7 +22,7 @@
 #include "zsbir/core/tensor.hpp"
 #include "zsbir/data/domain.hpp"
 #include "zsbir/data/keyed_rng.hpp"
-#include "zsbir/detail/stb.hpp"
+#include "zsbir/io/image.hpp"
 #include "zsbir/io/npy.hpp"
 #include "zsbir/io/posix_file.hpp"
 
@@ -71,6 +71,13 @@ inline std::string lowercase(std::string s) {
   return s;
 }
 
+// " (<reason>)" when examining a path failed for another reason than its absence, else "": the
+// error_code overloads are used throughout, so that a name from a file (too long, say) is an Error
+// naming the file, never a std::filesystem exception.
+inline std::string reason(const std::error_code& ec) {
+  return ec && ec != std::errc::no_such_file_or_directory ? " (" + ec.message() + ")" : "";
+}
+
 // Visible regular files (or links to them) with an image extension; a folder also holds thumbnails,
 // notes and editor droppings, which are not the dataset's images.
 inline bool is_image_file(const std::filesystem::directory_entry& entry) {
@@ -84,8 +91,9 @@ inline bool is_image_file(const std::filesystem::directory_entry& entry) {
 // Class names, one per line: surrounding whitespace (and Windows' CR, and a UTF-8 byte-order mark)
 // trimmed, blank lines skipped. A name becomes a folder name, so path separators are refused.
 inline std::vector<std::string> read_label_file(const std::filesystem::path& path) {
-  ZSBIR_CHECK(std::filesystem::is_regular_file(path), "label file '", path.string(),
-              "' not found (a dataset holds train_labels.txt and test_labels.txt, one class per line)");
+  std::error_code ec;
+  ZSBIR_CHECK(std::filesystem::is_regular_file(path, ec), "label file '", path.string(), "' not found", reason(ec),
+              " (a dataset holds train_labels.txt and test_labels.txt, one class per line)");
   const io::MappedFile file(path.string());
   std::string_view text(reinterpret_cast<const char*>(file.data()), file.size());
   if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
@@ -101,10 +109,11 @@ inline std::vector<std::string> read_label_file(const std::filesystem::path& pat
     while (!name.empty() && std::isspace(static_cast<unsigned char>(name.back()))) name.remove_suffix(1);
     if (name.empty()) continue;
     ZSBIR_CHECK(name != "." && name != ".." && name.find_first_of(std::string_view("/\\\0", 3)) == name.npos,
-                "label file '", path.string(), "' line ", line, ": '", name, "' is not a valid class folder name");
+                "label file '", path.string(), "' line ", line, ": '", zsbir::detail::excerpt(name, 100),
+                "' is not a valid class folder name");
     const auto [it, fresh] = line_of.emplace(std::string(name), line);
-    ZSBIR_CHECK(fresh, "label file '", path.string(), "' lists class '", name, "' twice (lines ", it->second, " and ",
-                line, ")");
+    ZSBIR_CHECK(fresh, "label file '", path.string(), "' lists class '", zsbir::detail::excerpt(name, 100),
+                "' twice (lines ", it->second, " and ", line, ")");
     names.emplace_back(name);
   }
   ZSBIR_CHECK(!names.empty(), "label file '", path.string(), "' lists no classes");
@@ -114,10 +123,10 @@ inline std::vector<std::string> read_label_file(const std::filesystem::path& pat
 // The images of one class in one domain, sorted by name so that every run sees the same order.
 inline std::vector<std::filesystem::path> list_class_images(const std::filesystem::path& folder,
                                                             const std::string& class_name) {
-  ZSBIR_CHECK(std::filesystem::is_directory(folder), "class '", class_name, "': folder '", folder.string(),
-              "' not found");
-  std::vector<std::filesystem::path> files;
   std::error_code ec;
+  ZSBIR_CHECK(std::filesystem::is_directory(folder, ec), "class '", zsbir::detail::excerpt(class_name, 100),
+              "': folder '", folder.string(), "' not found", reason(ec));
+  std::vector<std::filesystem::path> files;
   for (std::filesystem::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec))
     if (is_image_file(*it)) files.push_back(it->path());
   ZSBIR_CHECK(!ec, "class '", class_name, "': cannot list folder '", folder.string(), "': ", ec.message());
@@ -130,14 +139,8 @@ inline std::vector<std::filesystem::path> list_class_images(const std::filesyste
 inline std::string image_header_problem(const std::filesystem::path& path) {
   try {
     const io::MappedFile file(path.string());
-    if (file.size() == 0) return "the file is empty";
-    if (file.size() > static_cast<size_t>(INT32_MAX)) return "the file is too large";
-    int w = 0, h = 0, n = 0;
-    const int ok = stbi_info_from_memory(reinterpret_cast<const unsigned char*>(file.data()),
-                                         static_cast<int>(file.size()), &w, &h, &n);
-    if (!ok) return stbi_failure_reason();
-    if (w <= 0 || h <= 0) return "the image is empty";
-    return "";
+    return io::image_header_problem(reinterpret_cast<const unsigned char*>(file.data()), file.size(),
+                                    io::kMaxImagePixels);
   } catch (const std::exception& e) {
     return e.what();
   }
@@ -164,7 +167,8 @@ class SbirDataset {
   /// Reads and validates `split` of the dataset at `root`; every problem is an Error naming the file.
   static SbirDataset open(const std::filesystem::path& root, Split split, const DatasetOptions& options = {}) {
     namespace fs = std::filesystem;
-    ZSBIR_CHECK(fs::is_directory(root), "dataset folder '", root.string(), "' not found");
+    std::error_code ec;
+    ZSBIR_CHECK(fs::is_directory(root, ec), "dataset folder '", root.string(), "' not found", detail::reason(ec));
     SbirDataset ds;
     ds.root_ = root;
     ds.split_ = split;
@@ -181,7 +185,8 @@ class SbirDataset {
                 " classes, but zero-shot retrieval needs disjoint splits: ", detail::join_names(shared, 10));
 
     const fs::path vectors_path = root / (std::string(split_name(split)) + "_embeddings.npy");
-    ZSBIR_CHECK(fs::is_regular_file(vectors_path), "word vector file '", vectors_path.string(), "' not found");
+    ZSBIR_CHECK(fs::is_regular_file(vectors_path, ec), "word vector file '", vectors_path.string(), "' not found",
+                detail::reason(ec));
     ds.word_vectors_ = io::load_npy<float>(vectors_path);
     const Shape& vs = ds.word_vectors_.shape();
     ZSBIR_CHECK(vs.size() == 2 && vs[1] >= 1, "'", vectors_path.string(),
@@ -194,7 +199,7 @@ class SbirDataset {
                   " (class '", names[static_cast<size_t>(i / vs[1])], "') holds a non-finite value");
 
     for (const char* domain : {"photos", "sketches"})
-      ZSBIR_CHECK(fs::is_directory(root / domain), "dataset folder '", root.string(), "' has no '", domain,
+      ZSBIR_CHECK(fs::is_directory(root / domain, ec), "dataset folder '", root.string(), "' has no '", domain,
                   "' folder");
     for (const std::string& n : names)
       ds.classes_.push_back({n, detail::list_class_images(root / "photos" / n, n),

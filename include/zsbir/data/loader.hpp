@@ -20,6 +20,7 @@
 
 #include "zsbir/core/error.hpp"
 #include "zsbir/core/tensor.hpp"
+#include "zsbir/data/augment.hpp"
 #include "zsbir/data/dataset.hpp"
 #include "zsbir/data/domain.hpp"
 #include "zsbir/data/sampler.hpp"
@@ -131,10 +132,13 @@ class Prefetcher {
 };
 
 // Decodes `path` into image `slot` of a (B, 3, S, S) batch.
+inline void place(Tensor<float>& batch, int64_t slot, const Tensor<float>& image) {
+  const Tensor<float> c = image.contiguous();
+  std::copy(c.data(), c.data() + c.numel(), batch.data() + slot * c.numel());
+}
+
 inline void load_into(Tensor<float>& batch, int64_t slot, const std::filesystem::path& path, Domain domain) {
-  const int64_t size = batch.shape()[2];
-  const Tensor<float> image = load_input_image(path, size, domain).contiguous();
-  std::copy(image.data(), image.data() + image.numel(), batch.data() + slot * image.numel());
+  place(batch, slot, load_input_image(path, batch.shape()[2], domain));
 }
 
 }  // namespace detail
@@ -205,6 +209,7 @@ struct TripletLoaderOptions {
   int workers = 2;           // decoding threads; 0 decodes on the thread that calls next()
   int prefetch_batches = kDefaultPrefetchBatches;  // batches decoded (or being decoded) ahead of the consumer
   bool pin_memory = false;   // batches in page-locked memory, so that copies to a GPU run asynchronously
+  AugmentOptions augment;    // off by default, as in the reference
 };
 
 /// Training triplets, epoch by epoch: an epoch is every sketch of the dataset once as the anchor, in
@@ -220,6 +225,7 @@ class TripletLoader {
                 " is larger than the ", sampler_.num_anchors(), " sketches of '", train.root().string(),
                 "', so an epoch would hold no batch");
     detail::check_prefetch_options(options.workers, options.prefetch_batches);
+    options.augment.check();
   }
   TripletLoader(const TripletLoader&) = delete;
   TripletLoader& operator=(const TripletLoader&) = delete;
@@ -268,14 +274,24 @@ class TripletLoader {
         const ClassImages& c = classes[static_cast<size_t>(r.cls)];
         return (sketch ? c.sketches : c.photos)[static_cast<size_t>(r.index)];
       };
-      detail::load_into(out.anchor, i, file(t.anchor, true), Domain::sketch);
-      detail::load_into(out.positive, i, file(t.positive, false), Domain::photo);
-      detail::load_into(out.negative, i, file(t.negative, false), Domain::photo);
+      // Each image's augmentation has its own stream, keyed like its triplet plus its role.
+      const auto load = [&](Tensor<float>& into, const ImageRef& r, Domain domain, uint64_t role) {
+        const auto& path = file(r, domain == Domain::sketch);
+        if (!options_.augment.enabled) return detail::load_into(into, i, path, domain);
+        const KeyedRng rng{options_.seed, kAugmentStream, static_cast<uint64_t>(epoch_), static_cast<uint64_t>(b),
+                           static_cast<uint64_t>(i), role};
+        detail::place(into, i, augment_image(load_input_image(path, s, domain), domain, options_.augment, rng));
+      };
+      load(out.anchor, t.anchor, Domain::sketch, 0);
+      load(out.positive, t.positive, Domain::photo, 1);
+      load(out.negative, t.negative, Domain::photo, 2);
       out.anchor_class[static_cast<size_t>(i)] = t.anchor.cls;
       out.negative_class[static_cast<size_t>(i)] = t.negative.cls;
     }
     return out;
   }
+
+  static constexpr uint64_t kAugmentStream = 3;  // the sampler's streams are 1 and 2
 
   SbirDataset dataset_;  // a copy: the loader must not dangle when the caller's dataset goes away
   TripletLoaderOptions options_;

@@ -14,9 +14,8 @@ namespace zsbir::data {
 
 /// Decodes `path` to a (3, S, S) tensor in [0, 1], S = image_size: grayscale replicated to RGB,
 /// alpha composited on white, antialiased bilinear resize (PIL's) without keeping the aspect ratio,
-/// as torchvision's Resize((S, S)). Both domains are prepared alike today; `domain` is where
-/// domain-specific preparation (e.g. augmentation) would go. An unreadable file is an Error naming
-/// it and stb's reason.
+/// as torchvision's Resize((S, S)). Both domains are prepared alike (training-time augmentation, when
+/// asked for, follows in data/augment.hpp). An unreadable file is an Error naming it and stb's reason.
 inline Tensor<float> load_input_image(const std::filesystem::path& path, int64_t image_size,
                                       [[maybe_unused]] Domain domain) {
   ZSBIR_CHECK(image_size >= 1 && image_size <= 8192, "load_input_image: image size must be in [1, 8192], got ",

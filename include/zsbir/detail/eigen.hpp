@@ -2,4 +2,5 @@
 #pragma once
 
 #pragma GCC system_header
+#include "zsbir/detail/immintrin.hpp"  // first: see there
 #include <Eigen/Core>

@@ -4,8 +4,12 @@
 // run resumes bit for bit and evaluate rebuilds the model from the file alone. docs/checkpoints.md.
 #pragma once
 
+#include <signal.h>
+
 #include <array>
+#include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -45,7 +49,8 @@ N parse_number(const SafetensorsFile& file, const std::string& key, const std::s
   N v{};
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   ZSBIR_CHECK(ec == std::errc() && end == text.data() + text.size() && !text.empty(), file.path(),
-              ": metadata \"", key, "\" is \"", text, "\", not a", std::is_integral_v<N> ? "n integer" : " number");
+              ": metadata \"", key, "\" is \"", zsbir::detail::excerpt(text, 60), "\", not a",
+              std::is_integral_v<N> ? "n integer" : " number");
   return v;
 }
 
@@ -58,16 +63,24 @@ inline const std::string& required_metadata(const SafetensorsFile& file, const s
 template <Real T>
 models::SbirModelConfig model_config(const models::SbirModel<T>& model) {
   const auto& domain = model.domain_classifier->config();
-  return {model.sketch_encoder->features->config(), domain.width, domain.depth};
+  models::SbirModelConfig c{model.sketch_encoder->features->config(), domain.width, domain.depth};
+  c.normalize_embeddings = model.normalizes_embeddings();
+  c.num_classes = model.class_head ? model.class_head->out_features() : 0;
+  c.word_dim = model.word_head ? model.word_head->out_features() : 0;
+  return c;
 }
 
 inline std::string model_json(const models::SbirModelConfig& c) {
-  const nlohmann::json j = {{"encoder",
+  nlohmann::json j = {{"encoder",
                              {{"growth_rate", c.encoder.growth_rate},
                               {"block_config", c.encoder.block_config},
                               {"num_init_features", c.encoder.num_init_features},
                               {"bn_size", c.encoder.bn_size}}},
                             {"domain_classifier", {{"width", c.domain_width}, {"depth", c.domain_depth}}}};
+  // Written only when they differ from the reference's model, so that its checkpoints stay as they were.
+  if (c.normalize_embeddings) j["normalize_embeddings"] = true;
+  if (c.num_classes > 0) j["class_head"] = c.num_classes;
+  if (c.word_dim > 0) j["word_head"] = c.word_dim;
   return j.dump();
 }
 
@@ -80,13 +93,17 @@ inline TrainingState read_training_state(const SafetensorsFile& file) {
   ZSBIR_CHECK(format != file.metadata().end(), file.path(),
               ": not a zsbir training checkpoint (its metadata has no \"zsbir.format\"; a plain state dict "
               "loads with io::load_state_dict or io::load_pretrained_encoder)");
-  ZSBIR_CHECK(format->second == kCheckpointFormat, file.path(), ": checkpoint format \"", format->second,
+  ZSBIR_CHECK(format->second == kCheckpointFormat, file.path(), ": checkpoint format \"",
+              zsbir::detail::excerpt(format->second, 60),
               "\" is not the supported \"", kCheckpointFormat, "\"");
   TrainingState s;
   s.epoch = detail::parse_number<int64_t>(file, "zsbir.epoch", detail::required_metadata(file, "zsbir.epoch"));
   s.iteration =
       detail::parse_number<int64_t>(file, "zsbir.iteration", detail::required_metadata(file, "zsbir.iteration"));
   s.best_map = detail::parse_number<double>(file, "zsbir.best_map", detail::required_metadata(file, "zsbir.best_map"));
+  ZSBIR_CHECK(s.epoch >= 0 && s.iteration >= 0 && std::isfinite(s.best_map), file.path(), ": metadata holds epoch ",
+              s.epoch, ", iteration ", s.iteration, " and best_map ", s.best_map,
+              " (a run counts epochs and steps from 0 and keeps a finite best mAP)");
   s.rng_state = detail::required_metadata(file, "zsbir.rng");
   for (const auto& [key, value] : file.metadata())
     if (key.starts_with("config.")) s.config.emplace(key.substr(7), value);
@@ -94,19 +111,56 @@ inline TrainingState read_training_state(const SafetensorsFile& file) {
 }
 
 /// The architecture a training checkpoint was written with ("zsbir.model"), so that a program builds
-/// the model from the file alone. Throws zsbir::Error naming the file when the entry is missing or malformed.
+/// the model from the file alone. Throws zsbir::Error naming the file when the entry is missing or
+/// malformed, describes an invalid network, or describes one with more parameters than the file's
+/// tensors could hold (so that a hostile header cannot make a program build a network of any size).
 inline models::SbirModelConfig checkpoint_model_config(const SafetensorsFile& file) {
   const std::string& text = detail::required_metadata(file, "zsbir.model");
+  models::SbirModelConfig c;
+  auto fail = [&](const char* what) {
+    ZSBIR_FAIL(file.path(), ": metadata \"zsbir.model\" is not a model description (", what,
+               "): ", zsbir::detail::excerpt(text));
+  };
   try {
-    const nlohmann::json j = nlohmann::json::parse(text);
+    // The description nests three deep; refusing more keeps a hostile one from costing recursion.
+    const nlohmann::json j = nlohmann::json::parse(text, [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+      if (depth > 4) fail("nested too deep");
+      return true;
+    });
+    // Integers only: json's get<int64_t>() would truncate 3.5 without a word.
+    auto integer = [&](const nlohmann::json& v) {
+      if (!v.is_number_integer()) fail("a size is not an integer");
+      return v.get<int64_t>();
+    };
     const nlohmann::json &e = j.at("encoder"), &d = j.at("domain_classifier");
-    return {{e.at("growth_rate").get<int64_t>(), e.at("block_config").get<std::vector<int64_t>>(),
-             e.at("num_init_features").get<int64_t>(), e.at("bn_size").get<int64_t>()},
-            d.at("width").get<int64_t>(),
-            d.at("depth").get<int64_t>()};
+    c.encoder.growth_rate = integer(e.at("growth_rate"));
+    c.encoder.block_config.clear();
+    if (!e.at("block_config").is_array()) fail("block_config is not a list");
+    for (const nlohmann::json& layers : e.at("block_config")) c.encoder.block_config.push_back(integer(layers));
+    c.encoder.num_init_features = integer(e.at("num_init_features"));
+    c.encoder.bn_size = integer(e.at("bn_size"));
+    c.domain_width = integer(d.at("width"));
+    c.domain_depth = integer(d.at("depth"));
+    c.normalize_embeddings = j.value("normalize_embeddings", false);
+    c.num_classes = j.contains("class_head") ? integer(j.at("class_head")) : 0;
+    c.word_dim = j.contains("word_head") ? integer(j.at("word_head")) : 0;
   } catch (const nlohmann::json::exception& ex) {
-    ZSBIR_FAIL(file.path(), ": metadata \"zsbir.model\" is not a model description (", ex.what(), "): ", text);
+    ZSBIR_FAIL(file.path(), ": metadata \"zsbir.model\" is not a model description (", ex.what(),
+               "): ", zsbir::detail::excerpt(text));
   }
+  detail::naming_file(file.path(), [&] { models::detail::check_config(c.encoder); });
+  ZSBIR_CHECK(c.domain_width > 0 && c.domain_depth >= 0, file.path(), ": metadata \"zsbir.model\" describes a domain ",
+              "classifier of width ", c.domain_width, " and depth ", c.domain_depth);
+  ZSBIR_CHECK(c.num_classes >= 0 && c.word_dim >= 0, file.path(), ": metadata \"zsbir.model\" has a negative head width: ",
+              zsbir::detail::excerpt(text));
+  // Every parameter is stored at least once, in at least 2 bytes (F16/BF16).
+  size_t data_bytes = 0;
+  for (const std::string& name : file.names()) data_bytes += file.entry(name).end - file.entry(name).begin;
+  const double parameters = c.parameter_count();
+  ZSBIR_CHECK(parameters * 2 <= static_cast<double>(data_bytes), file.path(), ": metadata \"zsbir.model\" describes ",
+              "a model of ", parameters, " parameters, more than the file's ", data_bytes, " bytes of tensors hold: ",
+              zsbir::detail::excerpt(text));
+  return c;
 }
 
 /// Writes `model`, the optimizer's state and `state` to `path` atomically (temporary file, fsync,
@@ -134,6 +188,11 @@ void save_training_checkpoint(const std::filesystem::path& path, const models::S
 
 namespace detail {
 
+inline std::string describe_extras(const models::SbirModelConfig& c) {
+  return zsbir::detail::concat(c.normalize_embeddings ? "normalised" : "unnormalised", " embeddings, class head ",
+                               c.num_classes, ", word head ", c.word_dim);
+}
+
 // Everything load_training_checkpoint and load_model_weights check before touching the model: the
 // format, the numbers, the architecture (with the file's flags in the message); returns the state.
 template <Real T>
@@ -148,6 +207,10 @@ TrainingState check_checkpoint(const SafetensorsFile& file, const models::SbirMo
   ZSBIR_CHECK(held.domain_width == wanted.domain_width && held.domain_depth == wanted.domain_depth, file.path(),
               ": checkpoint of a domain classifier of width ", held.domain_width, " and depth ", held.domain_depth,
               ", but the model's has width ", wanted.domain_width, " and depth ", wanted.domain_depth);
+  ZSBIR_CHECK(held.normalize_embeddings == wanted.normalize_embeddings && held.num_classes == wanted.num_classes &&
+                  held.word_dim == wanted.word_dim,
+              file.path(), ": checkpoint of a model with ", describe_extras(held), ", but the model has ",
+              describe_extras(wanted));
   return state;
 }
 
@@ -236,6 +299,51 @@ inline std::optional<std::filesystem::path> latest_checkpoint(const std::filesys
   }
   ZSBIR_CHECK(!ec, dir.string(), ": cannot list the checkpoint directory: ", ec.message());
   return best;
+}
+
+/// "<dir>/interrupted.safetensors": where a run stopped mid-epoch (Ctrl-C, --max_steps) saves.
+inline std::filesystem::path interrupted_checkpoint_path(const std::filesystem::path& dir) {
+  return dir / "interrupted.safetensors";
+}
+
+/// The checkpoint a run in `dir` continues from (`train --resume` without a file): of the highest
+/// epoch file (latest_checkpoint) and interrupted.safetensors, the one with more steps done, or the
+/// epoch file when they tie. nullopt when `dir` holds neither. Temporary files are never taken, and
+/// every file this returns was complete when it got its name (AtomicFileWriter).
+inline std::optional<std::filesystem::path> resume_checkpoint(const std::filesystem::path& dir) {
+  const std::optional<std::filesystem::path> latest = latest_checkpoint(dir);
+  const std::filesystem::path stopped = interrupted_checkpoint_path(dir);
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(stopped, ec)) return latest;
+  if (!latest) return stopped;
+  auto steps_in = [](const std::filesystem::path& p) { return read_training_state(SafetensorsFile(p.string())).iteration; };
+  return steps_in(stopped) > steps_in(*latest) ? stopped : *latest;
+}
+
+/// Removes the temporary files that saves killed mid-write left in `dir` ("<name>.tmp.<pid>.<n>",
+/// AtomicFileWriter's names) whose process no longer runs on this machine; returns what it removed.
+/// A live writer's temporary, and every other file, stays.
+inline std::vector<std::filesystem::path> remove_stale_temporaries(const std::filesystem::path& dir) {
+  std::vector<std::filesystem::path> removed;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    const size_t tmp = name.rfind(".tmp.");
+    if (tmp == std::string::npos || tmp == 0) continue;
+    const std::string_view rest = std::string_view(name).substr(tmp + 5);  // "<pid>.<n>"
+    const size_t dot = rest.find('.');
+    if (dot == std::string_view::npos) continue;
+    auto whole_number = [](std::string_view digits, long& v) {
+      const auto [end, err] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+      return !digits.empty() && err == std::errc() && end == digits.data() + digits.size();
+    };
+    long pid = 0, n = 0;
+    if (!whole_number(rest.substr(0, dot), pid) || !whole_number(rest.substr(dot + 1), n) || pid <= 0) continue;
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // alive (or not ours to judge)
+    std::error_code remove_ec;
+    if (std::filesystem::remove(it->path(), remove_ec)) removed.push_back(it->path());
+  }
+  return removed;
 }
 
 }  // namespace zsbir::io

@@ -14,19 +14,43 @@
 #include "zsbir/core/tensor.hpp"
 #include "zsbir/detail/stb.hpp"
 #include "zsbir/io/file.hpp"
+#include "zsbir/io/image_precheck.hpp"
 #include "zsbir/io/posix_file.hpp"
 
 namespace zsbir::io {
 
+/// The most pixels decode_image accepts by default: 2^26 (8192 x 8192, more than a 50-megapixel
+/// camera's). A few hundred bytes of GIF, PNG or JPEG can declare far more (a decompression bomb), and
+/// stb would allocate and fill all of it (a GIF: 12 bytes per pixel) before anyone could look; PIL
+/// refuses images past a bound of the same order.
+inline constexpr int64_t kMaxImagePixels = int64_t{1} << 26;
+
+/// Why stb cannot decode an image of `size` bytes at `bytes`, judged from its header alone, or "" when
+/// it can try: empty, too large for stb's int sizes, a structure stb mishandles (image_precheck.hpp),
+/// an unknown or broken header, no pixels, or more than `max_pixels` of them.
+inline std::string image_header_problem(const unsigned char* bytes, size_t size, int64_t max_pixels) {
+  if (size == 0) return "the file is empty";
+  if (size > static_cast<size_t>(INT32_MAX)) return "the file is too large";
+  // Before stb reads anything, stbi_info included: it parses the segments the check is about.
+  if (std::string problem = detail::image_structure_problem(bytes, size); !problem.empty()) return problem;
+  int w = 0, h = 0, n = 0;
+  if (!stbi_info_from_memory(bytes, static_cast<int>(size), &w, &h, &n)) return stbi_failure_reason();
+  if (w <= 0 || h <= 0) return "the image is empty";
+  if (int64_t{w} * h > max_pixels)
+    return zsbir::detail::concat("the header declares ", w, "x", h, " pixels, more than the limit of ", max_pixels);
+  return "";
+}
+
 /// Decodes an encoded image to (channels, H, W) floats in [0, 1]. `channels` is 3 (RGB; grayscale is
 /// replicated) or 1 (luminance, ITU-R 601 weights as PIL's convert("L")). Alpha is composited on
-/// white, so transparent sketch backgrounds come out white. `name` labels error messages.
+/// white, so transparent sketch backgrounds come out white. `name` labels error messages. An image
+/// whose header declares more than `max_pixels` pixels is refused before anything is decoded.
 inline Tensor<float> decode_image(const unsigned char* bytes, size_t size, const std::string& name,
-                                  int64_t channels = 3) {
+                                  int64_t channels = 3, int64_t max_pixels = kMaxImagePixels) {
   ZSBIR_CHECK(channels == 1 || channels == 3, "decode_image: channels must be 1 or 3, got ", channels, " (for '", name,
               "')");
-  ZSBIR_CHECK(size > 0, "cannot decode image '", name, "': the file is empty");
-  ZSBIR_CHECK(size <= static_cast<size_t>(INT32_MAX), "cannot decode image '", name, "': file too large");
+  const std::string problem = image_header_problem(bytes, size, max_pixels);
+  ZSBIR_CHECK(problem.empty(), "cannot decode image '", name, "': ", problem);
   int w = 0, h = 0, n = 0;
   unsigned char* px = stbi_load_from_memory(bytes, static_cast<int>(size), &w, &h, &n, 0);
   ZSBIR_CHECK(px != nullptr, "cannot decode image '", name, "': ", stbi_failure_reason());
@@ -52,9 +76,11 @@ inline Tensor<float> decode_image(const unsigned char* bytes, size_t size, const
 
 /// Loads an image file (JPEG, PNG, BMP, TGA or a GIF's first frame) as (channels, H, W) floats in
 /// [0, 1]; see decode_image.
-inline Tensor<float> load_image(const std::filesystem::path& path, int64_t channels = 3) {
+inline Tensor<float> load_image(const std::filesystem::path& path, int64_t channels = 3,
+                                int64_t max_pixels = kMaxImagePixels) {
   const MappedFile file(path.string());
-  return decode_image(reinterpret_cast<const unsigned char*>(file.data()), file.size(), path.string(), channels);
+  return decode_image(reinterpret_cast<const unsigned char*>(file.data()), file.size(), path.string(), channels,
+                      max_pixels);
 }
 
 namespace detail {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -53,7 +54,7 @@ class NpyHeaderParser {
         h.shape = tuple();
         seen_shape = true;
       } else {
-        fail("unexpected key '" + key + "'");
+        fail("unexpected key '" + zsbir::detail::excerpt(key, 40) + "'");
       }
       if (!peek('}')) expect(',');
     }
@@ -64,7 +65,7 @@ class NpyHeaderParser {
 
  private:
   [[noreturn]] void fail(const std::string& what) const {
-    ZSBIR_FAIL("bad .npy header in '", file_, "': ", what, " (header: ", s_, ")");
+    ZSBIR_FAIL("bad .npy header in '", file_, "': ", what, " (header: ", zsbir::detail::excerpt(s_), ")");
   }
   void skip_space() {
     while (i_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[i_]))) ++i_;
@@ -105,6 +106,7 @@ class NpyHeaderParser {
         v = v * 10 + (s_[i_++] - '0');
       }
       if (i_ == begin) fail("expected a dimension at offset " + std::to_string(i_));
+      if (shape.size() == 64) fail("more than 64 dimensions (the most NumPy writes)");
       shape.push_back(v);
       if (!peek(')')) expect(',');
     }
@@ -151,12 +153,16 @@ Tensor<T> load_npy(const std::filesystem::path& path) {
     item = 4;
   else if (h.descr == "<f8")
     item = 8;
-  ZSBIR_CHECK(item != 0, "'", file, "': unsupported dtype '", h.descr,
+  ZSBIR_CHECK(item != 0, "'", file, "': unsupported dtype '", zsbir::detail::excerpt(h.descr, 40),
               "' (expected little-endian float32 '<f4' or float64 '<f8')");
-  const int64_t n = numel(h.shape);
-  const size_t expected = static_cast<size_t>(n) * item;
-  ZSBIR_CHECK(bytes.size() - data_start == expected, "'", file, "': shape ", to_string(h.shape), " of ", h.descr,
-              " needs ", expected, " data bytes, the file has ", bytes.size() - data_start);
+  // A header may claim any shape: its size is computed without overflow before anything is allocated.
+  const std::optional<int64_t> expected = contiguous_bytes(h.shape, item);
+  ZSBIR_CHECK(expected, "'", file, "': shape ", to_string(h.shape), " of ", h.descr,
+              " has more elements than 64-bit sizes can address");
+  ZSBIR_CHECK(bytes.size() - data_start == static_cast<size_t>(*expected), "'", file, "': shape ",
+              to_string(h.shape), " of ", h.descr, " needs ", *expected, " data bytes, the file has ",
+              bytes.size() - data_start);
+  const int64_t n = *expected / static_cast<int64_t>(item);
 
   Tensor<T> out = Tensor<T>::empty(h.shape);
   const unsigned char* src = bytes.data() + data_start;

@@ -1,6 +1,6 @@
 // The POSIX file mechanics checkpoints need and iostreams lack: MappedFile maps a whole file read-only,
-// and AtomicFileWriter replaces a file so that a crash at any point leaves either the old content or the
-// complete new one, never a part.
+// AtomicFileWriter replaces a file so that a crash at any point leaves either the old content or the
+// complete new one, never a part, and check_room_for proves a folder can take a file of a given size.
 #pragma once
 
 #include <fcntl.h>
@@ -145,5 +145,25 @@ class AtomicFileWriter {
   std::FILE* file_ = nullptr;
   bool committed_ = false;
 };
+
+/// Proves that `dir` can take a file of `bytes` bytes now: its file system has that much space
+/// available, and a probe file created there can reserve that much (posix_fallocate, so that a quota or
+/// a file-size limit shows as well) and be written and synced; the probe is removed. Throws zsbir::Error
+/// naming the folder (called `what` in the message), the size and the system's reason.
+inline void check_room_for(const std::filesystem::path& dir, uint64_t bytes, const std::string& what) {
+  std::error_code ec;
+  const std::filesystem::space_info space = std::filesystem::space(dir, ec);
+  ZSBIR_CHECK(!ec, "cannot use the ", what, " '", dir.string(), "': ", ec.message());
+  // Asked first, so that the probe never fills a shared disk on its way to failing.
+  ZSBIR_CHECK(bytes <= space.available, "the ", what, " '", dir.string(), "' has ", space.available,
+              " bytes of space available, but ", bytes, " are needed");
+  const std::string probe = (dir / (".zsbir-write-probe-" + std::to_string(::getpid()))).string();
+  const detail::FileDescriptor file(::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  ZSBIR_CHECK(file.fd >= 0, "cannot write to the ", what, " '", dir.string(), "': ", std::strerror(errno));
+  int error = bytes > 0 ? ::posix_fallocate(file.fd, 0, static_cast<off_t>(bytes)) : 0;
+  if (!error && (::write(file.fd, "z", 1) != 1 || ::fsync(file.fd) != 0)) error = errno;
+  ::unlink(probe.c_str());
+  ZSBIR_CHECK(!error, "cannot write ", bytes, " bytes to the ", what, " '", dir.string(), "': ", std::strerror(error));
+}
 
 }  // namespace zsbir::io

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -97,6 +98,9 @@ class SafetensorsFile {
  public:
   /// The largest header accepted, as in the reference implementation.
   static constexpr uint64_t kMaxHeaderBytes = 100'000'000;
+  /// The deepest JSON nesting and the most dimensions a header may hold.
+  static constexpr int kMaxHeaderDepth = 8;
+  static constexpr size_t kMaxDims = 64;
 
   /// Opens and validates `path`. Throws zsbir::Error "<path>: <problem>" when the file cannot be read,
   /// is shorter than 8 bytes, declares a header longer than the file or than kMaxHeaderBytes, has a
@@ -189,8 +193,11 @@ class SafetensorsFile {
     nlohmann::json header;
     std::string duplicate;
     std::vector<std::set<std::string>> open_objects;  // keys seen so far in each object being parsed
-    auto track_keys = [&](int, nlohmann::json::parse_event_t event, nlohmann::json& value) {
+    auto track_keys = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& value) {
       using Event = nlohmann::json::parse_event_t;
+      // The format nests three deep ({"name": {"shape": [..]}}); a deeper header is hostile, and
+      // printing one in an error (json::dump recurses) could overflow the stack.
+      require(depth <= kMaxHeaderDepth, "header nests JSON deeper than ", kMaxHeaderDepth, " levels");
       if (event == Event::object_start) open_objects.emplace_back();
       if (event == Event::object_end) open_objects.pop_back();
       if (event == Event::key && !open_objects.back().insert(value.get<std::string>()).second &&
@@ -204,7 +211,7 @@ class SafetensorsFile {
       require(false, "header is not valid JSON: ", ex.what());
     }
     require(header.is_object(), "header is not a JSON object");
-    require(duplicate.empty(), "header repeats the key '", duplicate, "'");
+    require(duplicate.empty(), "header repeats the key '", zsbir::detail::excerpt(duplicate, 100), "'");
 
     for (const auto& [name, value] : header.items()) {
       if (name == "__metadata__")
@@ -219,41 +226,44 @@ class SafetensorsFile {
     if (value.is_null()) return;  // the reference reads null as "no metadata"
     require(value.is_object(), "__metadata__ is not a JSON object");
     for (const auto& [key, v] : value.items()) {
-      require(v.is_string(), "__metadata__ value of '", key, "' is not a string");
+      require(v.is_string(), "__metadata__ value of '", zsbir::detail::excerpt(key, 100), "' is not a string");
       metadata_.emplace(key, v.get<std::string>());
     }
   }
 
   SafetensorsEntry read_entry(const std::string& name, const nlohmann::json& value) const {
-    require(value.is_object(), "tensor '", name, "': entry is not a JSON object");
+    const std::string tensor = "tensor '" + zsbir::detail::excerpt(name, 100) + "'";
+    auto text_of = [](const nlohmann::json& j) { return zsbir::detail::excerpt(j.dump(), 100); };
+    require(value.is_object(), tensor, ": entry is not a JSON object");
     for (const char* field : {"dtype", "shape", "data_offsets"})
-      require(value.contains(field), "tensor '", name, "': entry has no \"", field, "\"");
+      require(value.contains(field), tensor, ": entry has no \"", field, "\"");
     const nlohmann::json& dtype = value["dtype"];
     const nlohmann::json& shape = value["shape"];
     const nlohmann::json& offsets = value["data_offsets"];
-    require(dtype.is_string(), "tensor '", name, "': dtype is not a string");
+    require(dtype.is_string(), tensor, ": dtype is not a string");
     SafetensorsEntry e;
     e.dtype = dtype.get<std::string>();
     const int dtype_index = detail::safetensors_dtype_index(e.dtype);
-    require(dtype_index >= 0, "tensor '", name, "': unknown dtype '", e.dtype, "'");
-    require(shape.is_array(), "tensor '", name, "': shape is not an array");
+    require(dtype_index >= 0, tensor, ": unknown dtype '", zsbir::detail::excerpt(e.dtype, 40), "'");
+    require(shape.is_array(), tensor, ": shape is not an array");
+    require(shape.size() <= kMaxDims, tensor, ": shape has ", shape.size(), " dimensions, more than ", kMaxDims);
     for (const auto& d : shape) {
       require(d.is_number_unsigned() && d.get<uint64_t>() <= uint64_t(std::numeric_limits<int64_t>::max()),
-              "tensor '", name, "': shape ", shape.dump(), " holds ", d.dump(),
-              ", not a non-negative integer dimension");
+              tensor, ": shape ", text_of(shape), " holds ", text_of(d), ", not a non-negative integer dimension");
       e.shape.push_back(d.get<int64_t>());
     }
     require(offsets.is_array() && offsets.size() == 2 && offsets[0].is_number_unsigned() &&
                 offsets[1].is_number_unsigned(),
-            "tensor '", name, "': data_offsets ", offsets.dump(), " is not a pair of non-negative integers");
+            tensor, ": data_offsets ", text_of(offsets), " is not a pair of non-negative integers");
     const uint64_t begin = offsets[0].get<uint64_t>(), end = offsets[1].get<uint64_t>();
-    require(begin <= end, "tensor '", name, "': data_offsets [", begin, ", ", end, "] end before they begin");
-    uint64_t nbytes = detail::kSafetensorsDtypes[static_cast<size_t>(dtype_index)].itemsize;
-    for (int64_t d : e.shape)
-      require(!__builtin_mul_overflow(nbytes, static_cast<uint64_t>(d), &nbytes), "tensor '", name,
-              "': shape ", to_string(e.shape), " of ", e.dtype, " overflows 64-bit byte counts");
-    require(nbytes == end - begin, "tensor '", name, "': shape ", to_string(e.shape), " of ", e.dtype,
-            " needs ", nbytes, " bytes but data_offsets [", begin, ", ", end, "] hold ", end - begin);
+    require(begin <= end, tensor, ": data_offsets [", begin, ", ", end, "] end before they begin");
+    // Overflow-checked, and counting what the strides would address even when a dimension is 0.
+    const std::optional<int64_t> nbytes =
+        contiguous_bytes(e.shape, detail::kSafetensorsDtypes[static_cast<size_t>(dtype_index)].itemsize);
+    require(nbytes.has_value(), tensor, ": shape ", to_string(e.shape), " of ", e.dtype,
+            " has more elements than 64-bit sizes can address");
+    require(static_cast<uint64_t>(*nbytes) == end - begin, tensor, ": shape ", to_string(e.shape), " of ", e.dtype,
+            " needs ", *nbytes, " bytes but data_offsets [", begin, ", ", end, "] hold ", end - begin);
     e.begin = static_cast<size_t>(begin);
     e.end = static_cast<size_t>(end);
     return e;
@@ -264,7 +274,7 @@ class SafetensorsFile {
   void check_layout(size_t data_bytes) const {
     std::vector<std::pair<const std::string*, const SafetensorsEntry*>> by_offset;
     for (const auto& [name, e] : entries_) {
-      require(e.end <= data_bytes, "tensor '", name, "': data_offsets [", e.begin, ", ", e.end,
+      require(e.end <= data_bytes, "tensor '", zsbir::detail::excerpt(name, 100), "': data_offsets [", e.begin, ", ", e.end,
               "] run past the end of the data section (", data_bytes, " bytes)");
       by_offset.emplace_back(&name, &e);
     }
@@ -274,8 +284,8 @@ class SafetensorsFile {
     size_t covered = 0;
     const std::string* previous = nullptr;
     for (const auto& [name, e] : by_offset) {
-      require(e->begin >= covered, "tensor '", *name, "': data_offsets [", e->begin, ", ", e->end,
-              "] overlap those of tensor '", previous ? *previous : std::string(), "'");
+      require(e->begin >= covered, "tensor '", zsbir::detail::excerpt(*name, 100), "': data_offsets [", e->begin,
+              ", ", e->end, "] overlap those of tensor '", zsbir::detail::excerpt(previous ? *previous : "", 100), "'");
       require(e->begin == covered, "bytes [", covered, ", ", e->begin,
               ") of the data section belong to no tensor");
       covered = e->end;

@@ -4,6 +4,7 @@
 // for real data, densenet_small() for CPU runs on the built-in dataset.
 #pragma once
 
+#include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,6 +30,28 @@ struct DenseNetConfig {
       if (i + 1 < block_config.size()) c /= 2;
     }
     return c;
+  }
+
+  /// Parameter elements of DenseNetFeatures with this (valid) config: conv weights, BatchNorm weights
+  /// and biases. In closed form and in double, so that any config, however absurd, gives a number at
+  /// once rather than an overflow or a long loop: what a reader checks a file's size against before
+  /// building the network its header describes.
+  double parameter_count() const {
+    const double g = static_cast<double>(growth_rate), bottleneck = static_cast<double>(bn_size) * g;
+    double c = static_cast<double>(num_init_features);
+    double n = 3 * 49 * c + 2 * c;  // conv0, norm0
+    for (size_t i = 0; i < block_config.size(); ++i) {
+      // Layer l sees c + l*g channels: norm1 (2 per channel), conv1 (1x1 to the bottleneck), norm2, conv2 (3x3).
+      const auto layers = static_cast<double>(block_config[i]);
+      const double channels_seen = layers * c + g * layers * (layers - 1) / 2;
+      n += (2 + bottleneck) * channels_seen + layers * (2 * bottleneck + bottleneck * g * 9);
+      c += layers * g;
+      if (i + 1 < block_config.size()) {  // transition: norm, conv (1x1) to half the channels
+        n += 2 * c + c * std::floor(c / 2);
+        c = std::floor(c / 2);
+      }
+    }
+    return n + 2 * c;  // norm5
   }
 };
 

@@ -17,6 +17,15 @@ struct DomainClassifierConfig {
   int64_t in_features = 1024;
   int64_t width = 1024;
   int64_t depth = 4;  // [Linear, BatchNorm1d, ReLU] blocks before the output Linear
+
+  /// Parameter elements (Linear weights and biases, BatchNorm weights and biases), in double; see
+  /// DenseNetConfig::parameter_count.
+  double parameter_count() const {
+    const double w = static_cast<double>(width), d = static_cast<double>(depth);
+    const double last_in = depth > 0 ? w : static_cast<double>(in_features);
+    const double hidden = depth > 0 ? static_cast<double>(in_features) * w + (d - 1) * w * w + 3 * d * w : 0;
+    return hidden + last_in + 1;
+  }
 };
 
 /// embeddings (N, in_features) -> logits (N, 1) of "is a photo". Layers keep PyTorch's default

@@ -2,6 +2,10 @@
 // activations, each a Function with its forward and backward side by side.
 #pragma once
 
+#include <array>
+#include <tuple>
+#include <type_traits>
+
 #include "zsbir/autograd/function.hpp"
 
 namespace zsbir {
@@ -91,10 +95,24 @@ struct Pow : Function<Pow<T>> {
 
 // ---- unary -------------------------------------------------------------------------------------
 
+// The names of the unary ops, for errors and anomaly mode: the functors and their names, in one order.
+using PointwiseFunctors = std::tuple<fn::Neg, fn::Exp, fn::Log, fn::Sqrt, fn::Abs, fn::Relu, fn::Sigmoid, fn::Tanh,
+                                     fn::LogSigmoid, fn::PowScalar, fn::Clamp, fn::AddScalar, fn::MulScalar>;
+inline constexpr std::array<const char*, std::tuple_size_v<PointwiseFunctors>> kPointwiseNames = {
+    "Neg", "Exp", "Log", "Sqrt", "Abs", "Relu", "Sigmoid", "Tanh", "LogSigmoid", "PowScalar", "Clamp", "AddScalar",
+    "MulScalar"};
+template <class Forward, size_t I = 0>
+constexpr const char* pointwise_name() {
+  if constexpr (I == kPointwiseNames.size()) return "Pointwise";
+  else if constexpr (std::is_same_v<Forward, std::tuple_element_t<I, PointwiseFunctors>>) return kPointwiseNames[I];
+  else return pointwise_name<Forward, I + 1>();
+}
+
 /// A unary op whose gradient is a function of (grad, saved) where saved is its input or output.
 /// `Forward` computes the value, `Backward(g, saved)` the gradient; SaveOutput picks what is saved.
 template <Real T, class Forward, class Backward, bool SaveOutput>
 struct Pointwise : Function<Pointwise<T, Forward, Backward, SaveOutput>> {
+  static constexpr const char* name = pointwise_name<Forward>();
   struct Context : FunctionContext { Tensor<T> saved; Forward f; Backward b; };
   static Tensor<T> forward(Context& ctx, const Tensor<T>& x, Forward f = {}, Backward b = {}) {
     ctx.f = f, ctx.b = b;

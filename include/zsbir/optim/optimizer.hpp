@@ -117,6 +117,9 @@ class Optimizer {
       }
     }
     zsbir::detail::load_state(slots, dict, /*strict=*/true, name_);
+    for (size_t i = 0; i < loaded.size(); ++i)  // a negative count would turn bias corrections into NaN
+      ZSBIR_CHECK(!loaded[i] || loaded[i]->step >= 0, name_, ": ", key(i, "step"), " is ", loaded[i]->step,
+                  ", not a step count");
     state_ = std::move(loaded);
   }
 

@@ -188,7 +188,7 @@ struct EmbeddedImages {
   std::vector<std::string> classes;
   Tensor<float> embeddings;  ///< (N, D)
   std::string key;           ///< embedding_cache_key of the set
-  std::string model;         ///< module_identity of the encoder that embedded it
+  std::string model;         ///< module_identity of the encoder that embedded it (+ "+l2" if normalised)
   data::Domain domain = data::Domain::photo;
   int64_t image_size = 0;
 };
@@ -360,6 +360,7 @@ inline EmbeddedImages embed_images(models::SbirModel<float>& model, EmbedRequest
   const bool photos = request.domain == data::Domain::photo;
   EmbeddedImages set;
   set.model = module_identity<float>(photos ? *model.photo_encoder : *model.sketch_encoder);
+  if (model.normalizes_embeddings()) set.model += "+l2";  // the same encoder, other embeddings
   for (auto& f : request.files) f = std::filesystem::absolute(f).lexically_normal();
   set.key = embedding_cache_key(set.model, request.domain, options.image_size, request.files);
   if (cache_hit) *cache_hit = false;

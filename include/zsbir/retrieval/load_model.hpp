@@ -43,6 +43,13 @@ inline LoadedModel untrained_model(const std::string& backbone, uint64_t seed) {
   return {std::make_shared<models::SbirModel<float>>(config, gen), backbone, 0, {}};
 }
 
+/// The untrained start of `trained`: the same architecture (embedding normalisation and heads
+/// included) freshly initialised from `seed`, to measure what training added.
+inline LoadedModel untrained_like(const LoadedModel& trained, uint64_t seed) {
+  Generator gen(seed);
+  return {std::make_shared<models::SbirModel<float>>(io::detail::model_config(*trained.model), gen), trained.backbone, 0, {}};
+}
+
 /// The model stored in a training checkpoint, built from the file alone: the architecture from its
 /// "zsbir.model" metadata, the backbone's name from "config.backbone" (else the architecture's
 /// description), the image size from "config.image_size", then the weights, strictly. A non-empty

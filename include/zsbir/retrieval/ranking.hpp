@@ -131,8 +131,7 @@ double rank_query(const T* dist, int64_t G, std::span<const int64_t> relevant, i
   }
   for (int64_t b = 1; b < nb + 2; ++b) start[b] += start[b - 1];
   auto& rk = ws.relevant_keys;
-  rk.resize(R + 1);
-  rk[R] = ~Key(0);
+  rk.assign(static_cast<size_t>(R) + 1, ~Key(0));  // assign, not resize: GCC 12 warns falsely about a resize here
   for (int64_t j = 0; j < R; ++j) {
     const Key key = detail::order_key(dist[relevant[j]]);
     rk[--start[bucket(key) + 1]] = key;

@@ -111,18 +111,21 @@ inline int image_threads(int64_t N, int64_t macs_per_image) {
 
 // Calls body(n, col, thread) for every image n on `threads` threads, where col is a scratch buffer of
 // col_size elements owned by that thread (null when col_size is 0). The static schedule fixes which
-// thread runs which images, so sums kept per thread come out the same on every run.
+// thread runs which images, so sums kept per thread come out the same on every run. The buffers are
+// allocated before the threads start: an allocation that fails (OutOfMemoryError) must not be thrown
+// inside a parallel region, where it would end the program.
 template <class T, class Body>
 void for_each_image(int64_t N, int threads, int64_t col_size, Body&& body) {
+  const Tensor<T> cols = col_size > 0 ? Tensor<T>::empty({threads, col_size}) : Tensor<T>();
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
-    const Tensor<T> col = col_size > 0 ? Tensor<T>::empty({col_size}) : Tensor<T>();
     int thread = 0;
 #ifdef _OPENMP
     thread = omp_get_thread_num();
 #endif
+    T* col = col_size > 0 ? cols.data() + thread * col_size : nullptr;
 #pragma omp for schedule(static)
-    for (int64_t n = 0; n < N; ++n) body(n, col_size > 0 ? col.data() : nullptr, thread);
+    for (int64_t n = 0; n < N; ++n) body(n, col, thread);
   }
 }
 

@@ -16,7 +16,7 @@
 #include "zsbir/core/dtype.hpp"
 
 #if defined(__AVX__)
-#include <immintrin.h>
+#include "zsbir/detail/immintrin.hpp"
 #endif
 
 namespace zsbir::cpu {

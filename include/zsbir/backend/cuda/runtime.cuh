@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "zsbir/backend/cuda/common.cuh"
@@ -57,16 +58,18 @@ struct CudaMemory {
     DeviceGuard on(device);
     cudaFree(p);  // waits for the device; only on release_cached or retry after a failed allocation
   }
-  std::string out_of_memory(size_t bytes, const AllocatorStats& held) const {
+  size_t default_limit() const { return memory_info().second; }
+  size_t available() const { return memory_info().first; }
+  const char* available_label() const { return "device free"; }
+  std::string what_ran_out() const { return zsbir::detail::concat("CUDA out of memory on cuda:", device); }
+  std::string limit_source() const { return " (the device's memory)"; }
+
+ private:
+  std::pair<size_t, size_t> memory_info() const {  // (free, total) bytes
     size_t free_bytes = 0, total_bytes = 0;
-    {
-      DeviceGuard on(device);
-      cudaMemGetInfo(&free_bytes, &total_bytes);
-    }
-    return zsbir::detail::concat("CUDA out of memory on cuda:", device, ": cannot allocate ", bytes,
-                                 " bytes; the allocator holds ", held.in_use,
-                                 " bytes in live tensors (its cache was emptied before retrying); the device has ",
-                                 free_bytes, " of ", total_bytes, " bytes free");
+    DeviceGuard on(device);
+    ZSBIR_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
+    return {free_bytes, total_bytes};
   }
 };
 
