@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "zsbir/backend/kernel_profile.hpp"
+#include "zsbir/backend/math_options.hpp"
 #include "zsbir/core/device_select.hpp"
 #include "zsbir/models/sbir_model.hpp"
 #include "zsbir/optim/adam.hpp"
