@@ -2,8 +2,10 @@
 // random float embeddings, by default 12,500 queries x 12,500 gallery items x 1024 dimensions in 25
 // classes. --save DIR writes the inputs as .npy so that benchmarks/eval_baseline.py times the
 // reference route (scipy cdist + a loop of sklearn average_precision_score) on the very same data.
+// --device cuda ranks on the GPU (sorted rows; docs/backends.md has the 100,000 x 100,000 command).
 // Usage: bench_eval [--queries N] [--gallery N] [--dim N] [--classes N] [--reps N] [--seed N]
-//                   [--save DIR] [--subset N]   (--subset: also print the mAP of the first N queries)
+//                   [--save DIR] [--subset N] [--device cpu|cuda|cuda:N]
+//                   (--subset: also print the mAP of the first N queries)
 // The last line, "RESULT {json}", is what benchmarks/compare_torch.py reads.
 #include <algorithm>
 #include <cstdio>
@@ -14,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "zsbir/core/device_select.hpp"
 #include "zsbir/core/random.hpp"
 #include "zsbir/detail/json.hpp"
 #include "zsbir/io/npy.hpp"
@@ -50,6 +53,7 @@ int main(int argc, char** argv) {
   try {
     int64_t Q = 12500, G = 12500, D = 1024, classes = 25, reps = 3, seed = 1, subset = 0;
     std::string save;
+    retrieval::RetrievalOptions options;
     for (int i = 1; i < argc; i += 2) {
       const std::string flag = argv[i];
       ZSBIR_CHECK(i + 1 < argc, "bench_eval: ", flag, " needs a value");
@@ -62,6 +66,7 @@ int main(int argc, char** argv) {
       else if (flag == "--seed") seed = parse_count(v, "--seed");
       else if (flag == "--subset") subset = parse_count(v, "--subset");
       else if (flag == "--save") save = v;
+      else if (flag == "--device") options.device = choose_device(v, "--device").device;
       else ZSBIR_FAIL("bench_eval: unknown flag ", flag, " (see the usage at the top of bench_eval.cpp)");
     }
     Generator gen(static_cast<uint64_t>(seed));
@@ -79,13 +84,13 @@ int main(int argc, char** argv) {
 #else
     const int threads = 1;
 #endif
-    std::printf("evaluate_retrieval: %lld queries x %lld gallery x %lld dims, %lld classes, %d threads\n",
-                (long long)Q, (long long)G, (long long)D, (long long)classes, threads);
+    std::printf("evaluate_retrieval: %lld queries x %lld gallery x %lld dims, %lld classes, %d threads, ranking on %s\n",
+                (long long)Q, (long long)G, (long long)D, (long long)classes, threads, options.device.str().c_str());
     std::vector<double> seconds;
     retrieval::RetrievalMetrics m;
     for (int64_t r = 0; r < reps; ++r) {
       const std::clock_t cpu0 = std::clock();
-      m = retrieval::evaluate_retrieval(queries, query_labels, gallery, gallery_labels);
+      m = retrieval::evaluate_retrieval(queries, query_labels, gallery, gallery_labels, options);
       const double cpu = double(std::clock() - cpu0) / CLOCKS_PER_SEC;
       seconds.push_back(m.seconds);
       // CPU time / threads: what the wall time would be on otherwise idle cores

@@ -3,6 +3,7 @@
 # pulls the source tree in with add_subdirectory. Any failing step fails the test and shows its output.
 #   cmake -DMODE=... -DZSBIR_SOURCE_DIR=... -DZSBIR_BINARY_DIR=... -DCONSUMER_SOURCE_DIR=...
 #         -DWORK_DIR=... -DPREFIX=... [-DGENERATOR=...] [-DCXX_COMPILER=...] [-DCONFIG=...]
+#         [-DCUDA_COMPILER=... -DCUDA_ARCHITECTURES=...]
 #         -P RunConsumerTest.cmake
 cmake_minimum_required(VERSION 3.25)
 
@@ -32,6 +33,9 @@ if(GENERATOR)
 endif()
 if(CXX_COMPILER)
   list(APPEND _configure "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}")
+endif()
+if(CUDA_COMPILER)
+  list(APPEND _configure "-DCMAKE_CUDA_COMPILER=${CUDA_COMPILER}" "-DCMAKE_CUDA_ARCHITECTURES=${CUDA_ARCHITECTURES}")
 endif()
 set(_config_args "")
 if(CONFIG)

@@ -1,9 +1,11 @@
-# Looks for nvcc according to ZSBIR_CUDA (AUTO/ON/OFF) and sets:
-#   ZSBIR_HAVE_CUDA    TRUE when nvcc was found and CUDA is not switched off
+# The CUDA backend's build. Looks for nvcc according to ZSBIR_CUDA (AUTO/ON/OFF); when found, enables
+# CMake's CUDA language for ZSBIR_CUDA_ARCHITECTURES and defines zsbir::cuda (cmake/ZsbirCudaTarget.cmake:
+# what the one .cu file that compiles zsbir/cuda.cuh links). Sets:
+#   ZSBIR_HAVE_CUDA    TRUE when nvcc, the CUDA toolkit and cuDNN were found and CUDA is not switched off
 #   ZSBIR_NVCC         path to nvcc (cache; set it by hand to pick a toolkit)
 #   ZSBIR_NVCC_VERSION e.g. 13.0.88
 #   ZSBIR_CUDA_STATUS  one line for the configure summary
-# The CUDA backend itself does not exist yet, so nothing is compiled with nvcc.
+# Our own programs link zsbir_cuda_objects (src/zsbir_cuda.cu, compiled once), defined in CMakeLists.txt.
 
 string(TOUPPER "${ZSBIR_CUDA}" _zsbir_cuda_mode)
 if(_zsbir_cuda_mode MATCHES "^(ON|YES|TRUE|Y|1)$")
@@ -46,9 +48,26 @@ else()
     else()
       set(ZSBIR_NVCC_VERSION "unknown version")
     endif()
-    set(ZSBIR_HAVE_CUDA TRUE)
-    set(ZSBIR_CUDA_STATUS
-      "nvcc ${ZSBIR_NVCC_VERSION} found at ${ZSBIR_NVCC}; backend not implemented yet, building CPU only")
+    set(ZSBIR_CUDA_ARCHITECTURES "80;90" CACHE STRING
+        "GPU architectures the CUDA backend is compiled for (80: A100, 90: H100/H200); fewer compile faster")
+    if(NOT CMAKE_CUDA_COMPILER)
+      set(CMAKE_CUDA_COMPILER "${ZSBIR_NVCC}")
+    endif()
+    if(NOT CMAKE_CUDA_HOST_COMPILER)
+      set(CMAKE_CUDA_HOST_COMPILER "${CMAKE_CXX_COMPILER}")  # host code must match the g++ units (ODR)
+    endif()
+    set(CMAKE_CUDA_ARCHITECTURES "${ZSBIR_CUDA_ARCHITECTURES}")
+    enable_language(CUDA)
+    include(ZsbirCudaTarget)
+    if(TARGET zsbir::cuda)
+      set(ZSBIR_HAVE_CUDA TRUE)
+      string(CONCAT ZSBIR_CUDA_STATUS "nvcc ${ZSBIR_NVCC_VERSION} (${ZSBIR_NVCC}) for sm ${ZSBIR_CUDA_ARCHITECTURES}, "
+                                      "${ZSBIR_CUDA_TARGET_STATUS}: building the CUDA backend")
+    elseif(_zsbir_cuda_mode STREQUAL "ON")
+      message(FATAL_ERROR "ZSBIR_CUDA=ON but ${ZSBIR_CUDA_TARGET_STATUS}")
+    else()
+      set(ZSBIR_CUDA_STATUS "nvcc ${ZSBIR_NVCC_VERSION} found but ${ZSBIR_CUDA_TARGET_STATUS}: building CPU only")
+    endif()
   elseif(_zsbir_cuda_mode STREQUAL "ON")
     message(FATAL_ERROR
       "ZSBIR_CUDA=ON but nvcc was not found.\n"

@@ -1,6 +1,6 @@
 # zsbir_add_program(<target> <sources>...): an executable of ours (example, benchmark, test) that
-# links zsbir::zsbir with our warnings, -O3 -march=native when ZSBIR_NATIVE is on, and the sanitizers
-# of ZSBIR_SANITIZE.
+# links zsbir::zsbir (and the CUDA unit, when built) with our warnings, -O3 -march=native when
+# ZSBIR_NATIVE is on, and the sanitizers of ZSBIR_SANITIZE.
 # These flags stay on our programs; the zsbir target itself imposes none on consumers.
 include(CheckCXXCompilerFlag)
 
@@ -18,6 +18,9 @@ function(zsbir_add_program target)
   endif()
   add_executable(${target} ${ARGN})
   target_link_libraries(${target} PRIVATE zsbir::zsbir)
+  if(TARGET zsbir_cuda_objects)
+    target_link_libraries(${target} PRIVATE zsbir_cuda_objects)
+  endif()
   set_target_properties(${target} PROPERTIES CXX_EXTENSIONS OFF)
   if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
     target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic)

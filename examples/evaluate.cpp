@@ -71,7 +71,7 @@ std::string fixed4(double v) {
 void evaluate(const Flags& f) {
   const auto t0 = std::chrono::steady_clock::now();
   const fs::path out_dir = f.output_dir;
-  zsbir::programs::select_device(f.device);
+  const zsbir::Device device = zsbir::programs::select_device(f.device);
   ZSBIR_CHECK(fs::is_directory(f.data), "data folder '", f.data, "' does not exist");
   zsbir::programs::ensure_writable_folder(out_dir, "output folder");
 
@@ -80,10 +80,11 @@ void evaluate(const Flags& f) {
   const auto ds = zsbir::data::SbirDataset::open(f.data, zsbir::data::Split::test, data_options);
   std::printf("data: %s, %zu unseen classes, %zu photos, %zu sketches\n", f.data.c_str(), ds.classes().size(),
               ds.num_photos(), ds.num_sketches());
-  rt::LoadedModel loaded = zsbir::programs::load_selected_model(f.model);
+  rt::LoadedModel loaded = zsbir::programs::load_selected_model(f.model, device);
 
   const rt::EmbeddingCache cache = f.no_cache ? rt::EmbeddingCache() : rt::EmbeddingCache(out_dir / "cache");
-  const rt::EmbedOptions embed_options{loaded.image_size, f.batch_size, f.workers};
+  rt::EmbedOptions embed_options{loaded.image_size, f.batch_size, f.workers};
+  embed_options.pin_memory = device.is_cuda();
   double embed_seconds[2] = {0, 0};
   bool hits[2] = {false, false};
   rt::EmbeddedImages sets[2];
@@ -101,6 +102,7 @@ void evaluate(const Flags& f) {
 
   rt::RetrievalOptions options;
   options.keep_top = f.num_images;
+  options.device = device;
   const rt::RetrievalMetrics m =
       rt::evaluate_retrieval<float>(sketches.embeddings, sketches.labels, photos.embeddings, photos.labels, options);
   const int64_t G = photos.embeddings.size(0), Q = sketches.embeddings.size(0);
@@ -184,11 +186,13 @@ void evaluate(const Flags& f) {
     const auto seed_it = loaded.state.config.find("seed");
     const uint64_t seed = seed_it != loaded.state.config.end() ? std::stoull(seed_it->second) : f.model.seed;
     rt::LoadedModel start = rt::untrained_like(loaded, seed);
+    start.model->to(device);
     rt::EmbeddedImages base[2];
     for (int d = 0; d < 2; ++d)
       base[d] = rt::embed_images(*start.model, request_for(ds, d == 0 ? Domain::photo : Domain::sketch), embed_options,
                                  cache, nullptr);
     rt::RetrievalOptions plain;
+    plain.device = device;
     const rt::RetrievalMetrics u =
         rt::evaluate_retrieval<float>(base[1].embeddings, base[1].labels, base[0].embeddings, base[0].labels, plain);
     std::printf("\n%-16s %9s %9s %9s   (untrained: %s, seed %llu)\n", "metric", "trained", "untrained", "chance",
@@ -220,7 +224,7 @@ void evaluate(const Flags& f) {
       {"batch_size", std::to_string(f.batch_size)},
       {"workers", std::to_string(f.workers)},
       {"skipped_images", std::to_string(ds.skipped_images())},
-      {"device", "cpu"},
+      {"device", device.str()},
       {"cache", f.no_cache ? std::string("off") : (out_dir / "cache").string()},
       {"output_dir", fs::absolute(out_dir).string()},
   };

@@ -1,6 +1,7 @@
-// What evaluate and retrieve share around the library: exit codes (1 for a failure, 2 for a usage
-// error, never a stack trace), the output-folder write and space probe, the --device flag, and the
-// model flags (a checkpoint, or an untrained backbone and seed) with the model they select.
+// What train, evaluate and retrieve share around the library: exit codes (1 for a failure, 2 for a
+// usage error, never a stack trace), the output-folder write and space probe, the --device flag and the
+// device it selects, and the model flags (a checkpoint, or an untrained backbone and seed) with the
+// model they select.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -14,6 +15,7 @@
 #include <string>
 #include <type_traits>
 
+#include "zsbir/core/device_select.hpp"
 #include "zsbir/core/error.hpp"
 #include "zsbir/io/posix_file.hpp"
 #include "zsbir/retrieval/load_model.hpp"
@@ -83,7 +85,9 @@ CLI::Validator integer_in(Int lo, Int hi) {
 
 /// --device: auto, cpu, cuda or cuda:N.
 inline void add_device_flag(CLI::App& app, std::string& device) {
-  app.add_option("--device", device, "Where to run: auto, cpu, cuda or cuda:N")
+  app.add_option("--device", device,
+                 "Where to run: auto (ZSBIR_DEVICE if set, else a GPU when one can be used, else the CPU), cpu, "
+                 "cuda or cuda:N")
       ->capture_default_str()
       ->check(CLI::Validator(
           [](const std::string& v) -> std::string {
@@ -95,17 +99,21 @@ inline void add_device_flag(CLI::App& app, std::string& device) {
           "DEVICE"));
 }
 
-/// The device the run uses, announced on stdout. This build computes on the CPU only: "auto" says so,
-/// and an explicit CUDA device is an error rather than a silent fallback.
-inline std::string select_device(const std::string& flag) {
-  ZSBIR_CHECK(!flag.starts_with("cuda"), "--device ", flag,
-              ": this build of zsbir has no CUDA backend (only the CPU is compiled in); use --device cpu or auto");
-  int threads = 1;
+/// The device the run uses (zsbir::choose_device: an explicit one must be usable, "auto" falls back to
+/// the CPU), announced on stdout in one line that says why.
+inline Device select_device(const std::string& flag) {
+  const DeviceChoice choice = choose_device(flag, "--device");
+  if (choice.device.is_cpu()) {
+    int threads = 1;
 #ifdef _OPENMP
-  threads = omp_get_max_threads();
+    threads = omp_get_max_threads();
 #endif
-  std::printf("device: cpu, %d threads%s\n", threads, flag == "auto" ? " (no CUDA backend in this build)" : "");
-  return "cpu";
+    std::printf("device: cpu, %d threads (%s)\n", threads, choice.why.c_str());
+  } else {
+    std::printf("device: %s, %s (%s)\n", choice.device.str().c_str(),
+                runtime_for(choice.device).device_name(choice.device.index).c_str(), choice.why.c_str());
+  }
+  return choice.device;
 }
 
 /// The flags that pick the model: a checkpoint, or an untrained backbone with a seed.
@@ -133,9 +141,9 @@ inline void add_model_flags(CLI::App& app, ModelFlags& f) {
       ->check(integer_in<int64_t>(32, 4096));
 }
 
-/// The model the flags select, with the image size to embed at (the flag's, else the checkpoint's, else
-/// 224), announced on stdout. UsageError when neither --model nor --untrained is given.
-inline retrieval::LoadedModel load_selected_model(const ModelFlags& f) {
+/// The model the flags select, on `device`, with the image size to embed at (the flag's, else the
+/// checkpoint's, else 224), announced on stdout. UsageError when neither --model nor --untrained is given.
+inline retrieval::LoadedModel load_selected_model(const ModelFlags& f, Device device) {
   if (f.model.empty() && !f.untrained)
     throw UsageError("give --model CKPT, or --untrained to evaluate an untrained network");
   retrieval::LoadedModel m;
@@ -153,6 +161,7 @@ inline retrieval::LoadedModel load_selected_model(const ModelFlags& f) {
     std::printf("; embedding at %lld px, though it was trained at %lld px", static_cast<long long>(f.image_size),
                 static_cast<long long>(m.image_size));
   m.image_size = f.image_size > 0 ? f.image_size : m.image_size > 0 ? m.image_size : 224;
+  m.model->to(device);
   std::printf(", %lld-d embeddings, %lld px input\n", static_cast<long long>(m.model->embedding_dim()),
               static_cast<long long>(m.image_size));
   return m;

@@ -75,7 +75,7 @@ void retrieve(const Flags& f) {
   const std::string ext = lower_extension(f.output);
   if (ext != ".png" && ext != ".jpg" && ext != ".jpeg")
     throw zsbir::programs::UsageError(zsbir::detail::concat("--output ", f.output, ": use a .png, .jpg or .jpeg file"));
-  zsbir::programs::select_device(f.device);
+  const zsbir::Device device = zsbir::programs::select_device(f.device);
   // Every input is checked before the model is built and the gallery embedded.
   ZSBIR_CHECK(fs::is_regular_file(f.sketch), "sketch '", f.sketch, "' does not exist");
   const rt::RgbImage sketch_tile = rt::load_tile(f.sketch, f.tile_size, Domain::sketch);
@@ -95,8 +95,9 @@ void retrieve(const Flags& f) {
                 "' was embedded at ", gallery.image_size, " px, but --image_size is ", f.model.image_size);
     model_flags.image_size = gallery.image_size;
   }
-  rt::LoadedModel loaded = zsbir::programs::load_selected_model(model_flags);
-  const rt::EmbedOptions options{loaded.image_size, f.batch_size, f.workers};
+  rt::LoadedModel loaded = zsbir::programs::load_selected_model(model_flags, device);
+  rt::EmbedOptions options{loaded.image_size, f.batch_size, f.workers};
+  options.pin_memory = device.is_cuda();
   if (!f.gallery.empty()) {
     ZSBIR_CHECK(gallery.embeddings.size(1) == loaded.model->embedding_dim(), "gallery '", f.gallery, "' holds ",
                 gallery.embeddings.size(1), "-d embeddings, but the model embeds ", loaded.model->embedding_dim(),

@@ -145,12 +145,14 @@ double validation_map(models::SbirModel<float>& model, const data::SbirDataset& 
   eo.batch_size = std::max<int64_t>(opt.batch_size, 32);
   eo.workers = opt.workers;
   eo.progress = nullptr;
+  eo.pin_memory = model.device().is_cuda();
   const data::ImageList sketches = val.images(data::Domain::sketch), photos = val.images(data::Domain::photo);
   const Tensor<float> qs = retrieval::embed_files(sketches.files, data::Domain::sketch, eo,
                                                   [&](const Tensor<float>& b) { return model.embed_sketches(b); });
   const Tensor<float> gs = retrieval::embed_files(photos.files, data::Domain::photo, eo,
                                                   [&](const Tensor<float>& b) { return model.embed_photos(b); });
   retrieval::RetrievalOptions ro;
+  ro.device = model.device();
   ro.precision_at.clear();
   ro.map_at.clear();
   return retrieval::evaluate_retrieval(qs, sketches.labels, gs, photos.labels, ro).map;
@@ -159,7 +161,7 @@ double validation_map(models::SbirModel<float>& model, const data::SbirDataset& 
 void run(const Options& opt) {
   const fs::path ckpt_dir = opt.checkpoint_dir;
   programs::ensure_writable_folder(ckpt_dir, "checkpoint folder");
-  programs::select_device(opt.device);
+  const Device device = programs::select_device(opt.device);
 
   data::DatasetOptions dopt;
   dopt.skip_bad_images = opt.skip_bad_images;
@@ -181,6 +183,7 @@ void run(const Options& opt) {
     io::load_pretrained_encoder(opt.pretrained, *model.photo_encoder);
     std::printf("encoders initialised from %s\n", opt.pretrained.c_str());
   }
+  model.to(device);  // before the optimizer, whose state is made on the parameters' device
   optim::AdamOptions aopt;
   aopt.lr = opt.lr;
   optim::Adam<float> optimizer(model.parameters(), aopt);
@@ -225,6 +228,7 @@ void run(const Options& opt) {
   lopt.seed = opt.seed;
   lopt.negatives = opt.negatives == "uniform" ? data::NegativeMode::uniform : data::NegativeMode::semantic;
   lopt.workers = opt.workers;
+  lopt.pin_memory = device.is_cuda();
   lopt.augment.enabled = opt.augment;
   data::TripletLoader loader(train_set, lopt);
   const int64_t per_epoch = loader.batches_per_epoch();
@@ -293,7 +297,9 @@ void run(const Options& opt) {
         optimizer.set_lr(lr);
         classes.anchor = batch->anchor_class;
         classes.negative = batch->negative_class;
-        r = model.optimize_step(optimizer, batch->anchor, batch->positive, batch->negative, lambda, step_opt, classes);
+        // From pinned memory the copies to a GPU are queued, not waited for (a CPU run keeps the batch).
+        r = model.optimize_step(optimizer, batch->anchor.to(device, true), batch->positive.to(device, true),
+                                batch->negative.to(device, true), lambda, step_opt, classes);
       } catch (const OutOfMemoryError& e) {
         throw OutOfMemoryError(detail::concat("step ", state.iteration + 1, " with --batch_size ", opt.batch_size,
                                               " (3 x ", opt.batch_size, " images of ", opt.image_size, "x",

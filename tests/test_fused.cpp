@@ -6,6 +6,7 @@
 
 #include "helpers.hpp"
 #include "reference/naive_fused.hpp"
+#include "tiny_dense_block.hpp"
 #include "zsbir/ops/concat_into.hpp"
 #include "zsbir/ops/fused.hpp"
 
@@ -219,14 +220,7 @@ TEST_CASE("a tiny dense block (ConcatBuffer + fused ops) matches finite differen
   const Tensor<double> x0 = test::uniform({2, 3, 5, 7}, -1, 2, 150);
   const Tensor<double> w1 = test::uniform({2, 3, 3, 3}, -0.5, 0.5, 151),
                        w2 = test::uniform({2, 5, 3, 3}, -0.5, 0.5, 152);
-  auto block = [&](const std::vector<Variable<double>>& v) {
-    ConcatBuffer<double> features(v[0], 7);
-    features.append(batch_norm_relu_conv2d(features.value(), BatchNormParams<double>{.weight = v[1], .bias = v[2]},
-                                           v[3], {.padding = 1}));
-    features.append(batch_norm_relu_conv2d(features.value(), BatchNormParams<double>{.weight = v[4], .bias = v[5]},
-                                           v[6], {.padding = 1}));
-    return features.value();
-  };
+  const auto block = test::tiny_dense_block;
   // Every ReLU input is away from its kink at 0.
   REQUIRE(kink_distance(x0, bn1, true) > 1e-3);
   const Variable<double> y1 =

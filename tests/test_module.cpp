@@ -263,10 +263,15 @@ TEST_CASE("zero_grad drops every gradient and num_parameters counts elements") {
   CHECK(net.num_parameters() == 36);
 }
 
-TEST_CASE("to() keeps every handle valid and names the missing backend") {
+TEST_CASE("to() keeps every handle valid, and names why a device cannot be used") {
   Net<float> net(1);
   const float* head = net.head.data().data();
   net.to(Device::cpu());
   CHECK(net.head.data().data() == head);
-  CHECK_THROWS_WITH_AS(net.to(Device{DeviceType::cuda, 0}), "no backend is available for device cuda:0", Error);
+  CHECK(net.device() == Device::cpu());
+  const DeviceStatus cuda = cuda_status();
+  const Device missing = Device::cuda(cuda.available ? cuda.device_count : 0);
+  CHECK_THROWS_WITH_AS(net.to(missing), doctest::Contains(("device " + missing.str() + " is not available: ").c_str()),
+                       Error);
+  CHECK(net.device() == Device::cpu());  // a failed move leaves the module where it was
 }

@@ -1,11 +1,15 @@
-// The umbrella header: everything a g++-only consumer needs.
+// The umbrella header: everything a g++-only consumer needs (a CUDA build adds one .cu file that
+// includes zsbir/cuda.cuh; see docs/backends.md).
 #pragma once
 
 #include "zsbir/core/config.hpp"
+#include "zsbir/core/device_select.hpp"
 #include "zsbir/core/error.hpp"
 #include "zsbir/core/random.hpp"
 #include "zsbir/core/tensor.hpp"
 
+#include "zsbir/backend/kernel_profile.hpp"
+#include "zsbir/backend/math_options.hpp"
 #include "zsbir/backend/tensor_math.hpp"
 
 #include "zsbir/autograd/anomaly_mode.hpp"

@@ -24,6 +24,20 @@ last=$(basename "${epochs[-1]}")
 cmp "$work/straight/$last" "$work/split/$last" || fail "stop + resume differs from a straight run ($last)"
 echo "ok: stop at step 3 + resume gives a byte-identical $last"
 grep -q '"val_map"' "$work/straight/metrics.jsonl" || fail "metrics.jsonl has no validation line"
+# --device auto: a GPU when one can be used, else the CPU with the reason on the device line.
+grep -Eq '^device: (cpu, [0-9]+ threads \(CUDA is not used: .+\)|cuda:[0-9]+, .+)$' "$work/straight.log" ||
+  fail "train did not say which device it chose and why: $(grep -m1 '^device' "$work/straight.log")"
+# --device cuda: runs on the GPU, or stops with the reason; never a silent CPU run.
+rc=0
+"$bin/train" "${common[@]}" --epochs 1 --max_steps 1 --device cuda --checkpoint_dir "$work/cuda" >"$work/cuda.log" 2>&1 ||
+  rc=$?
+if [[ $rc == 0 ]]; then
+  grep -q '^device: cuda:0, ' "$work/cuda.log" || fail "train --device cuda succeeded but did not run on cuda:0"
+else
+  grep -q -- "--device asks for cuda:0, which cannot be used: device cuda:0 is not available: " "$work/cuda.log" ||
+    fail "train --device cuda failed without saying why: $(cat "$work/cuda.log")"
+fi
+echo "ok: the device line says why ($(grep -m1 '^device' "$work/straight.log"))"
 [[ -f $work/straight/best.safetensors ]] || fail "no best.safetensors"
 
 # The recipe options beyond the reference resume exactly too (augmentation, class and word heads,

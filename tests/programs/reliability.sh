@@ -9,8 +9,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 
 data=$work/data
 "$bin/make_dataset" --out "$data" --size 32 --photos_per_class 2 --sketches_per_class 2 >/dev/null
+# On the CPU even where a GPU could be used: byte-identical resumes need its deterministic sums (GPU
+# pooling gradients add with atomics), and the memory limit checked below is the CPU allocator's.
 common=(--data_dir "$data" --backbone densenet_small --image_size 32 --batch_size 16 --seed 5 --print_every 1
-        --workers 2 --domain_width 32 --val_fraction 0 --grl_warmup_epochs 0 --grl_threshold_epoch 2)
+        --workers 2 --domain_width 32 --val_fraction 0 --grl_warmup_epochs 0 --grl_threshold_epoch 2 --device cpu)
 flags=("${common[@]}" --epochs 3 --lr 1e-3)
 
 # ---- resume is exact -------------------------------------------------------------------------------

@@ -55,11 +55,12 @@ class DetectAnomalyGuard {
 namespace detail {
 
 /// "" when every element of `t` is finite, else e.g. "3 NaN and 1 infinite of 96 values (the first at
-/// flat index 17)". An undefined tensor counts as finite.
+/// flat index 17)". An undefined tensor counts as finite. A tensor on a GPU is copied to the host to
+/// be read (anomaly mode is a debugging aid; it does not need a kernel of its own).
 template <Real T>
 std::string non_finite_summary(const Tensor<T>& t) {
   if (!t.defined()) return "";
-  const Tensor<T> c = t.contiguous();
+  const Tensor<T> c = t.cpu().contiguous();
   const T* p = c.data();
   int64_t nan = 0, inf = 0, first = -1;
   for (int64_t i = 0; i < c.numel(); ++i) {

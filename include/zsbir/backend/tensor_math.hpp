@@ -4,36 +4,39 @@
 
 #include <vector>
 
-#include "zsbir/backend/cpu/elementwise.hpp"
-#include "zsbir/backend/cpu/gemm.hpp"
-#include "zsbir/backend/cpu/reduce.hpp"
 #include "zsbir/backend/functors.hpp"
+#include "zsbir/backend/kernels.hpp"
 
 namespace zsbir {
 
 namespace detail {
-inline void require_cpu(Device d, const char* op) {
-  ZSBIR_CHECK(d.is_cpu(), op, ": no kernel for device ", d, " in this build");
+
+/// Throws unless every defined tensor in `rest` is on first's device, naming `op` and both devices.
+template <Real T, class... Rest>
+void check_same_device(const char* op, const Tensor<T>& first, const Rest&... rest) {
+  auto check = [&](const Tensor<T>& t) {
+    ZSBIR_CHECK(!t.defined() || t.device() == first.device(), op, ": tensors on different devices (", first.device(),
+                " and ", t.device(), "); move them to one device first, e.g. with .to(", first.device(), ")");
+  };
+  (check(rest), ...);
 }
+
 }  // namespace detail
 
 /// f applied to every element of a.
 template <Real T, class F>
 Tensor<T> map(const Tensor<T>& a, F f) {
-  detail::require_cpu(a.device(), "map");
   Tensor<T> out = Tensor<T>::empty(a.shape(), a.device());
-  cpu::unary(a, out, f);
+  elementwise_unary(a, out, f);
   return out;
 }
 
 /// f applied elementwise to a and b broadcast together; `op` names the caller in shape errors.
 template <Real T, class F>
 Tensor<T> zip(const Tensor<T>& a, const Tensor<T>& b, F f, const char* op = "elementwise") {
-  detail::require_cpu(a.device(), op);
-  ZSBIR_CHECK(a.device() == b.device(), op, ": tensors on different devices (", a.device(), " and ",
-              b.device(), ")");
+  detail::check_same_device(op, a, b);
   Tensor<T> out = Tensor<T>::empty(broadcast_shapes(a.shape(), b.shape(), op), a.device());
-  cpu::binary(a, b, out, f);
+  elementwise_binary(a, b, out, f);
   return out;
 }
 
@@ -51,17 +54,16 @@ template <Real T> Tensor<T> operator/(const Tensor<T>& a, double s) { return map
 /// a += b in place (b broadcast to a's shape).
 template <Real T>
 Tensor<T>& add_(Tensor<T>& a, const Tensor<T>& b) {
-  detail::require_cpu(a.device(), "add_");
+  detail::check_same_device("add_", a, b);
   ZSBIR_CHECK(broadcast_shapes(a.shape(), b.shape(), "add_") == a.shape(), "add_: shape ", to_string(b.shape()),
               " does not broadcast to ", to_string(a.shape()));
-  cpu::binary(a, b, a, fn::Add{});
+  elementwise_binary(a, b, a, fn::Add{});
   return a;
 }
 
 /// Sum over `dims` (all dimensions when empty); keepdim keeps them with size 1.
 template <Real T>
 Tensor<T> sum(const Tensor<T>& x, const std::vector<int64_t>& dims = {}, bool keepdim = false) {
-  detail::require_cpu(x.device(), "sum");
   std::vector<bool> reduce(x.dim(), dims.empty());
   for (int64_t d : dims) reduce[wrap_dim(d, x.dim(), "sum")] = true;
   Shape kept = x.shape(), dropped;
@@ -70,7 +72,7 @@ Tensor<T> sum(const Tensor<T>& x, const std::vector<int64_t>& dims = {}, bool ke
     else dropped.push_back(x.size(d));
   }
   Tensor<T> out = Tensor<T>::empty(kept, x.device());
-  cpu::sum_dims(x, reduce, out);
+  kernels<T>(x.device()).sum_dims(x, reduce, out);
   return keepdim ? out : out.view(dropped);
 }
 
@@ -91,7 +93,7 @@ Tensor<T> sum_to(const Tensor<T>& g, const Shape& shape) {
 /// (B,M,K)@(B,K,N), and a 2-D operand broadcast against a 3-D one. Transposed views are read in place.
 template <Real T>
 Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
-  detail::require_cpu(a.device(), "matmul");
+  detail::check_same_device("matmul", a, b);
   ZSBIR_CHECK(a.dim() >= 1 && a.dim() <= 3 && b.dim() >= 1 && b.dim() <= 3, "matmul: supports 1-D to 3-D operands, got shapes ",
               to_string(a.shape()), " and ", to_string(b.shape()));
   if (a.dim() == 1) return matmul(a.unsqueeze(0), b).squeeze(b.dim() == 1 ? 0 : -2);  // (K)@(K): a scalar
@@ -124,10 +126,11 @@ Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
   const Tensor<T> A = operand(a, ta, lda), Bm = operand(b, tb, ldb);
   const bool batched = a.dim() == 3 || b.dim() == 3;
   Tensor<T> out = Tensor<T>::empty(batched ? Shape{B, M, N} : Shape{M, N}, a.device());
+  const KernelTable<T>& k = kernels<T>(a.device());
   for (int64_t i = 0; i < B; ++i) {
     const T* pa = A.data() + (a.dim() == 3 && Ba > 1 ? i * A.stride(0) : 0);
     const T* pb = Bm.data() + (b.dim() == 3 && Bb > 1 ? i * Bm.stride(0) : 0);
-    cpu::gemm<T>(ta, tb, M, N, K, T(1), pa, lda, pb, ldb, T(0), out.data() + i * M * N, N);
+    k.gemm(ta, tb, M, N, K, T(1), pa, lda, pb, ldb, T(0), out.data() + i * M * N, N);
   }
   return out;
 }

@@ -1,9 +1,11 @@
-// The CPU caching allocator: freed blocks go to a size-ordered free list and are handed out again.
-// A fresh page costs 10+ us on the machines we target, so returning large activations to the OS on
-// every op (what glibc does past its mmap threshold) makes training several times slower. It also
-// refuses, with an OutOfMemoryError naming the size asked for, a request that cannot fit: past its
-// limit, or larger than what the system has available, so that a too-large batch is an error rather
-// than the kernel's OOM killer ending the process.
+// Caching allocators: freed blocks go to a size-ordered free list and are handed out again. One
+// class serves every device; what differs is where a block comes from when the cache has none (the
+// `System` policy: aligned_alloc on the CPU, cudaMalloc in the CUDA backend). A fresh page costs 10+
+// us on the machines we target, so returning large activations to the OS on every op (what glibc does
+// past its mmap threshold) makes training several times slower; on a GPU, cudaMalloc/cudaFree
+// synchronise the device. A request that cannot fit (past the allocator's limit, or larger than what
+// the system has available) is an OutOfMemoryError naming the size asked for, so that a too-large
+// batch is an error rather than the kernel's OOM killer ending the process.
 #pragma once
 
 #include <cstddef>
@@ -12,7 +14,10 @@
 #include <map>
 #include <mutex>
 #include <new>
+#include <optional>
+#include <string>
 #include <unordered_map>
+#include <utility>
 
 #include "zsbir/core/error.hpp"
 #include "zsbir/core/system_memory.hpp"
@@ -28,23 +33,27 @@ struct AllocatorStats {
   size_t cache_hits = 0;     // how many requests the cache served
 };
 
-class CachingAllocator {
+/// A caching allocator over `System`, which provides
+///   void* allocate(size_t bytes)      (nullptr when the system has no memory left),
+///   void free(void* p),
+///   size_t default_limit()            (the most bytes in use at once unless set_memory_limit says otherwise),
+///   size_t available()                (what the system could hand out now; detail::kUnknownMemory if unknown),
+///   std::string what_ran_out()        (the message's start: "out of memory", "CUDA out of memory on cuda:0"),
+///   std::string limit_source()        (where the default limit comes from, for the message),
+///   const char* available_label()     ("system available", "device free": what available() measures).
+template <class System>
+class BasicCachingAllocator {
  public:
-  static constexpr size_t kAlignment = 64;
-
-  /// The process-wide CPU allocator.
-  static CachingAllocator& cpu() {
-    static CachingAllocator instance;
-    return instance;
-  }
-
-  ~CachingAllocator() { release_cached(); }
+  explicit BasicCachingAllocator(System system = {}) : system_(std::move(system)), limit_(system_.default_limit()) {}
+  ~BasicCachingAllocator() { release_cached(); }
+  BasicCachingAllocator(const BasicCachingAllocator&) = delete;
+  BasicCachingAllocator& operator=(const BasicCachingAllocator&) = delete;
 
   /// Fresh requests at least this large are checked against the memory the system has available.
   static constexpr size_t kCheckAvailableFrom = size_t{64} << 20;
 
   void* allocate(size_t bytes) {
-    ZSBIR_CHECK(bytes <= SIZE_MAX / 2, "out of memory: cannot allocate ", bytes, " bytes");
+    ZSBIR_CHECK(bytes <= SIZE_MAX / 2, system_.what_ran_out(), ": cannot allocate ", bytes, " bytes");
     const size_t size = round_size(bytes);
     std::lock_guard<std::mutex> lock(mutex_);
     void* p = take_cached(size);
@@ -54,14 +63,14 @@ class CachingAllocator {
       // Cached blocks count against the limit and the system's memory too: give them back first.
       if (stats_.in_use + stats_.cached + size > limit_) release_cached_locked();
       if (stats_.in_use + size > limit_) throw out_of_memory(bytes, "the limit");
-      if (size >= kCheckAvailableFrom && size > detail::available_memory()) {
+      if (size >= kCheckAvailableFrom && size > system_.available()) {
         release_cached_locked();
-        if (size > detail::available_memory()) throw out_of_memory(bytes, "the memory the system has available");
+        if (size > system_.available()) throw out_of_memory(bytes, "the memory the system has available");
       }
-      p = std::aligned_alloc(kAlignment, size);
+      p = system_.allocate(size);
       if (!p) {  // the cache may be holding what the system now lacks
         release_cached_locked();
-        p = std::aligned_alloc(kAlignment, size);
+        p = system_.allocate(size);
       }
       if (!p) throw out_of_memory(bytes, "what the system would give");
       ++stats_.system_allocs;
@@ -97,9 +106,7 @@ class CachingAllocator {
     release_cached_locked();
   }
 
-  /// The most bytes that may be in use at once; a request past it throws OutOfMemoryError. Default:
-  /// ZSBIR_CPU_MEMORY_LIMIT (bytes, or with a K, M, G or T suffix) when set, else the physical memory
-  /// of the machine or of its container.
+  /// The most bytes that may be in use at once; a request past it throws OutOfMemoryError.
   size_t memory_limit() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return limit_;
@@ -110,23 +117,11 @@ class CachingAllocator {
   }
 
  private:
-  CachingAllocator() : limit_(default_limit()) {}
-
-  static size_t default_limit() {
-    const char* env = std::getenv("ZSBIR_CPU_MEMORY_LIMIT");
-    if (!env || !*env) return detail::physical_memory();
-    const std::optional<size_t> limit = detail::parse_byte_size(env);
-    ZSBIR_CHECK(limit, "ZSBIR_CPU_MEMORY_LIMIT is '", env, "', not a size (bytes, or a number with K, M, G or T)");
-    return *limit;
-  }
-
   OutOfMemoryError out_of_memory(size_t bytes, const char* bound) const {
-    const bool from_env = std::getenv("ZSBIR_CPU_MEMORY_LIMIT") != nullptr;
     return OutOfMemoryError(zsbir::detail::concat(
-        "out of memory: a tensor of ", detail::human_bytes(bytes), " (", bytes, " bytes) does not fit in ", bound,
-        ": ", detail::human_bytes(stats_.in_use), " in use, limit ", detail::human_bytes(limit_),
-        from_env ? " (ZSBIR_CPU_MEMORY_LIMIT)" : " (the machine's memory; ZSBIR_CPU_MEMORY_LIMIT sets another)",
-        ", system available ", detail::human_bytes(detail::available_memory())));
+        system_.what_ran_out(), ": a tensor of ", detail::human_bytes(bytes), " (", bytes, " bytes) does not fit in ",
+        bound, ": ", detail::human_bytes(stats_.in_use), " in use, limit ", detail::human_bytes(limit_),
+        system_.limit_source(), ", ", system_.available_label(), " ", detail::human_bytes(system_.available())));
   }
 
   // Small sizes round to 512 B, large ones to 1 MiB, so that tensors whose sizes differ slightly
@@ -150,17 +145,55 @@ class CachingAllocator {
   void release_cached_locked() {
     for (auto& [size, p] : free_) {
       block_size_.erase(p);
-      std::free(p);
+      system_.free(p);
     }
     free_.clear();
     stats_.cached = 0;
   }
 
+  System system_;
   mutable std::mutex mutex_;
   std::multimap<size_t, void*> free_;
   std::unordered_map<void*, size_t> block_size_;
   AllocatorStats stats_;
   size_t limit_;
+};
+
+/// Host memory in 64-byte aligned blocks, limited by ZSBIR_CPU_MEMORY_LIMIT (bytes, or with a K, M,
+/// G or T suffix) when set, else by the physical memory of the machine or of its container.
+struct HostMemory {
+  static constexpr size_t kAlignment = 64;
+  void* allocate(size_t bytes) const { return std::aligned_alloc(kAlignment, bytes); }
+  void free(void* p) const { std::free(p); }
+  size_t default_limit() const {
+    const char* env = std::getenv("ZSBIR_CPU_MEMORY_LIMIT");
+    if (!env || !*env) return detail::physical_memory();
+    const std::optional<size_t> limit = detail::parse_byte_size(env);
+    ZSBIR_CHECK(limit, "ZSBIR_CPU_MEMORY_LIMIT is '", env, "', not a size (bytes, or a number with K, M, G or T)");
+    return *limit;
+  }
+  size_t available() const { return detail::available_memory(); }
+  const char* available_label() const { return "system available"; }
+  std::string what_ran_out() const { return "out of memory"; }
+  std::string limit_source() const {
+    return std::getenv("ZSBIR_CPU_MEMORY_LIMIT") ? " (ZSBIR_CPU_MEMORY_LIMIT)"
+                                                 : " (the machine's memory; ZSBIR_CPU_MEMORY_LIMIT sets another)";
+  }
+};
+
+/// The CPU caching allocator.
+class CachingAllocator : public BasicCachingAllocator<HostMemory> {
+ public:
+  static constexpr size_t kAlignment = HostMemory::kAlignment;
+
+  /// The process-wide CPU allocator.
+  static CachingAllocator& cpu() {
+    static CachingAllocator instance;
+    return instance;
+  }
+
+ private:
+  CachingAllocator() = default;
 };
 
 }  // namespace zsbir

@@ -9,6 +9,7 @@
 
 #include "zsbir/core/allocator.hpp"
 #include "zsbir/core/device.hpp"
+#include "zsbir/core/device_runtime.hpp"
 
 namespace zsbir {
 
@@ -18,12 +19,31 @@ class Storage {
 
   /// `bytes` of uninitialised memory from the device's caching allocator.
   static Storage allocate(size_t bytes, Device device = Device::cpu()) {
-    ZSBIR_CHECK(device.is_cpu(), "no backend is available for device ", device);
-    void* p = CachingAllocator::cpu().allocate(bytes);
     Storage s;
-    s.data_ = std::shared_ptr<void>(p, [](void* q) { CachingAllocator::cpu().deallocate(q); });
+    if (device.is_cpu()) {
+      s.data_ = std::shared_ptr<void>(CachingAllocator::cpu().allocate(bytes),
+                                      [](void* q) { CachingAllocator::cpu().deallocate(q); });
+    } else {
+      DeviceRuntime* runtime = &runtime_for(device);
+      const int index = device.index;
+      s.data_ = std::shared_ptr<void>(runtime->allocate(bytes, index),
+                                      [runtime, index](void* q) { runtime->deallocate(q, index); });
+    }
     s.bytes_ = bytes;
     s.device_ = device;
+    return s;
+  }
+
+  /// `bytes` of CPU memory that copies to a GPU can read asynchronously (page-locked), when a CUDA
+  /// device is available; ordinary CPU memory otherwise, so loaders can ask for it unconditionally.
+  static Storage allocate_pinned(size_t bytes) {
+    DeviceRuntime* runtime = detail::cuda_runtime_slot();
+    if (!runtime || !runtime->status().available) return allocate(bytes);
+    Storage s;
+    s.data_ = std::shared_ptr<void>(runtime->allocate_pinned(bytes),
+                                    [runtime](void* q) { runtime->deallocate_pinned(q); });
+    s.bytes_ = bytes;
+    s.pinned_ = true;
     return s;
   }
 
@@ -42,11 +62,14 @@ class Storage {
   Device device() const { return device_; }
   bool defined() const { return data_ != nullptr; }
   long use_count() const { return data_.use_count(); }
+  /// Page-locked CPU memory (see allocate_pinned).
+  bool is_pinned() const { return pinned_; }
 
  private:
   std::shared_ptr<void> data_;
   size_t bytes_ = 0;
   Device device_;
+  bool pinned_ = false;
 };
 
 }  // namespace zsbir

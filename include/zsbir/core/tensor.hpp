@@ -28,15 +28,12 @@ class Tensor {
 
   /// Uninitialised contiguous tensor.
   static Tensor empty(const Shape& shape, Device device = Device::cpu()) {
-    for (int64_t d : shape) ZSBIR_CHECK(d >= 0, "empty: negative dimension in shape ", to_string(shape));
-    const std::optional<int64_t> bytes = contiguous_bytes(shape, sizeof(T));
-    ZSBIR_CHECK(bytes, "empty: a tensor of shape ", to_string(shape), " and dtype ", dtype_name<T>(),
-                " has more elements than 64-bit sizes can address");
-    Tensor t;
-    t.shape_ = shape;
-    t.strides_ = contiguous_strides(shape);
-    t.storage_ = Storage::allocate(static_cast<size_t>(*bytes), device);
-    return t;
+    return contiguous_over(shape, [&](size_t bytes) { return Storage::allocate(bytes, device); });
+  }
+  /// Uninitialised contiguous CPU tensor in page-locked memory when a GPU is available, so that
+  /// to(cuda, /*non_blocking=*/true) runs asynchronously (what a loader's batches use).
+  static Tensor empty_pinned(const Shape& shape) {
+    return contiguous_over(shape, [](size_t bytes) { return Storage::allocate_pinned(bytes); });
   }
   static Tensor full(const Shape& shape, T value, Device device = Device::cpu()) {
     Tensor t = empty(shape, device);
@@ -87,6 +84,7 @@ class Tensor {
   int64_t offset() const { return offset_; }
   int64_t numel() const { return zsbir::numel(shape_); }
   Device device() const { return storage_.device(); }
+  bool is_pinned() const { return storage_.is_pinned(); }
   const Storage& storage() const { return storage_; }
   T* data() const { return static_cast<T*>(storage_.data()) + offset_; }
 
@@ -104,6 +102,8 @@ class Tensor {
 
   /// Reference to one element; every index is bounds-checked.
   T& at(std::initializer_list<int64_t> index) const {
+    ZSBIR_CHECK(device().is_cpu(), "at: the tensor is on ", device(),
+                "; at() returns a reference into CPU memory: use item(), to_vector() or cpu() first");
     ZSBIR_CHECK(static_cast<int64_t>(index.size()) == dim(), "at: ", index.size(),
                 " indices for a tensor of shape ", to_string(shape_));
     int64_t off = 0, d = 0;
@@ -120,11 +120,15 @@ class Tensor {
   T item() const {
     ZSBIR_CHECK(numel() == 1, "item: tensor of shape ", to_string(shape_), " has ", numel(),
                 " elements, not one");
-    return *data();
+    if (device().is_cpu()) return *data();
+    T value;  // a host read: waits for the work queued on the device
+    runtime_for(device()).copy_bytes(&value, Device::cpu(), data(), device(), sizeof(T), false);
+    return value;
   }
 
-  /// Elements in row-major order.
+  /// Elements in row-major order (copied to the CPU first when the tensor lives elsewhere).
   std::vector<T> to_vector() const {
+    if (!device().is_cpu()) return cpu().to_vector();
     Tensor c = contiguous();
     return std::vector<T>(c.data(), c.data() + c.numel());
   }
@@ -285,7 +289,13 @@ class Tensor {
     const Shape target = broadcast_shapes(shape_, src.shape_, "copy_");
     ZSBIR_CHECK(target == shape_, "copy_: source shape ", to_string(src.shape_),
                 " does not broadcast to destination shape ", to_string(shape_));
+    if (numel() == 0) return *this;
+    if (device() != src.device()) return copy_across_devices(src);
     auto L = detail::merge_dims<2>(shape_, {strides_, broadcast_strides(src.shape_, src.strides_, shape_)});
+    if (!device().is_cpu()) {
+      runtime_for(device()).copy_strided(data(), src.data(), L, device().index);
+      return *this;
+    }
     T* dst = data();
     const T* s = src.data();
     detail::parallel_walk(L, [&](const std::array<int64_t, 2>& off, int64_t n, const std::array<int64_t, 2>& st) {
@@ -301,7 +311,12 @@ class Tensor {
   }
 
   Tensor& fill_(T value) {
+    if (numel() == 0) return *this;
     auto L = detail::merge_dims<1>(shape_, {strides_});
+    if (!device().is_cpu()) {
+      runtime_for(device()).fill(data(), L, value, device().index);
+      return *this;
+    }
     T* dst = data();
     detail::parallel_walk(L, [&](const std::array<int64_t, 1>& off, int64_t n, const std::array<int64_t, 1>& st) {
       for (int64_t i = 0; i < n; ++i) dst[off[0] + i * st[0]] = value;
@@ -310,9 +325,25 @@ class Tensor {
   }
   Tensor& zero_() { return fill_(T(0)); }
 
-  /// Converts to another element type (always a new contiguous tensor).
+  /// A contiguous copy on `device` (this tensor itself when it is there already). From pinned CPU
+  /// memory with `non_blocking`, a copy to a GPU is queued and this returns at once.
+  Tensor to(Device target, bool non_blocking = false) const {
+    if (device() == target) return *this;
+    const Tensor c = contiguous();
+    Tensor out = empty(shape_, target);
+    if (numel() > 0)
+      runtime_for(target.is_cpu() ? device() : target)
+          .copy_bytes(out.data(), target, c.data(), device(), static_cast<size_t>(numel()) * sizeof(T),
+                      non_blocking && c.is_pinned());
+    return out;
+  }
+  /// to(Device::cpu()).
+  Tensor cpu() const { return to(Device::cpu()); }
+
+  /// Converts to another element type (always a new contiguous tensor, on the same device).
   template <Real U>
   Tensor<U> to() const {
+    if (!device().is_cpu()) return cpu().template to<U>().to(device());  // rare: checkpoints, tests
     Tensor c = contiguous();
     Tensor<U> out = Tensor<U>::empty(shape_, device());
     const T* s = c.data();
@@ -323,6 +354,31 @@ class Tensor {
   }
 
  private:
+  template <class Allocate>
+  static Tensor contiguous_over(const Shape& shape, Allocate&& allocate) {
+    for (int64_t d : shape) ZSBIR_CHECK(d >= 0, "empty: negative dimension in shape ", to_string(shape));
+    const std::optional<int64_t> bytes = contiguous_bytes(shape, sizeof(T));
+    ZSBIR_CHECK(bytes, "empty: a tensor of shape ", to_string(shape), " and dtype ", dtype_name<T>(),
+                " has more elements than 64-bit sizes can address");
+    Tensor t;
+    t.shape_ = shape;
+    t.strides_ = contiguous_strides(shape);
+    t.storage_ = allocate(static_cast<size_t>(*bytes));
+    return t;
+  }
+
+  // copy_ between two devices: the bytes cross as one contiguous block of this tensor's shape,
+  // staged on the source's device (broadcast, made contiguous) and landed on this one when needed.
+  Tensor& copy_across_devices(const Tensor& src) {
+    const Tensor staged = src.shape_ == shape_ ? src.contiguous() : empty(shape_, src.device()).copy_(src);
+    const Tensor landing = is_contiguous() ? *this : empty(shape_, device());
+    runtime_for(device().is_cpu() ? src.device() : device())
+        .copy_bytes(landing.data(), device(), staged.data(), staged.device(), static_cast<size_t>(numel()) * sizeof(T),
+                    false);
+    if (landing.data() != data()) copy_(landing);
+    return *this;
+  }
+
   void infer_size(Shape& shape, const char* op) const {
     int64_t known = 1, infer = -1;
     for (size_t i = 0; i < shape.size(); ++i) {
@@ -379,7 +435,7 @@ template <Real T>
 std::ostream& operator<<(std::ostream& os, const Tensor<T>& t) {
   if (!t.defined()) return os << "Tensor(undefined)";
   const Tensor<T> c = t.contiguous();
-  const auto v = c.to_vector();
+  const auto v = c.to_vector();  // from the device, when the tensor is on one
   const int64_t edge = 3;  // elements shown at each end of a long dimension
   auto print = [&](auto&& self, int64_t d, int64_t base, int indent) -> void {
     if (d == t.dim()) {
@@ -401,7 +457,9 @@ std::ostream& operator<<(std::ostream& os, const Tensor<T>& t) {
   };
   os << "tensor(";
   print(print, 0, 0, 7);
-  return os << ", shape=" << to_string(t.shape()) << ", dtype=" << dtype_name<T>() << ")";
+  os << ", shape=" << to_string(t.shape()) << ", dtype=" << dtype_name<T>();
+  if (!t.device().is_cpu()) os << ", device=" << t.device();
+  return os << ")";
 }
 
 }  // namespace zsbir

@@ -28,7 +28,15 @@
 
 namespace zsbir::data {
 
+/// Batches a loader decodes ahead of its consumer, unless told otherwise.
+inline constexpr int kDefaultPrefetchBatches = 4;
+
 namespace detail {
+
+/// An uninitialised batch tensor, in page-locked memory when `pinned` (and a GPU is there).
+inline Tensor<float> batch_tensor(const Shape& shape, bool pinned) {
+  return pinned ? Tensor<float>::empty_pinned(shape) : Tensor<float>::empty(shape);
+}
 
 inline void check_prefetch_options(int workers, int prefetch_batches) {
   ZSBIR_CHECK(workers >= 0 && workers <= 256, "loader: workers must be in [0, 256], got ", workers);
@@ -145,9 +153,15 @@ struct ImageBatch {
 /// Decoding starts at construction.
 class ImageBatchLoader {
  public:
+  /// With `pin_memory`, batches are in page-locked memory (Tensor::empty_pinned), so that their copy
+  /// to a GPU runs asynchronously.
   ImageBatchLoader(std::vector<std::filesystem::path> files, Domain domain, int64_t image_size, int64_t batch_size,
-                   int workers = 2, int prefetch_batches = 4)
-      : files_(std::move(files)), domain_(domain), image_size_(image_size), batch_size_(batch_size) {
+                   int workers = 2, int prefetch_batches = kDefaultPrefetchBatches, bool pin_memory = false)
+      : files_(std::move(files)),
+        domain_(domain),
+        image_size_(image_size),
+        batch_size_(batch_size),
+        pin_memory_(pin_memory) {
     ZSBIR_CHECK(batch_size >= 1, "ImageBatchLoader: batch size must be at least 1, got ", batch_size);
     ZSBIR_CHECK(image_size >= 1, "ImageBatchLoader: image size must be at least 1, got ", image_size);
     prefetcher_ = std::make_unique<detail::Prefetcher<ImageBatch>>(
@@ -168,7 +182,7 @@ class ImageBatchLoader {
   ImageBatch make_batch(int64_t b) const {
     const int64_t first = b * batch_size_;
     const int64_t count = std::min<int64_t>(batch_size_, static_cast<int64_t>(files_.size()) - first);
-    ImageBatch out{Tensor<float>::empty({count, 3, image_size_, image_size_}), static_cast<size_t>(first)};
+    ImageBatch out{detail::batch_tensor({count, 3, image_size_, image_size_}, pin_memory_), static_cast<size_t>(first)};
     for (int64_t i = 0; i < count; ++i)
       detail::load_into(out.images, i, files_[static_cast<size_t>(first + i)], domain_);
     return out;
@@ -177,6 +191,7 @@ class ImageBatchLoader {
   std::vector<std::filesystem::path> files_;
   Domain domain_;
   int64_t image_size_, batch_size_;
+  bool pin_memory_;
   std::unique_ptr<detail::Prefetcher<ImageBatch>> prefetcher_;  // last: its workers read the members above
 };
 
@@ -192,7 +207,8 @@ struct TripletLoaderOptions {
   uint64_t seed = 0;
   NegativeMode negatives = NegativeMode::semantic;
   int workers = 2;           // decoding threads; 0 decodes on the thread that calls next()
-  int prefetch_batches = 4;  // batches decoded (or being decoded) ahead of the consumer
+  int prefetch_batches = kDefaultPrefetchBatches;  // batches decoded (or being decoded) ahead of the consumer
+  bool pin_memory = false;   // batches in page-locked memory, so that copies to a GPU run asynchronously
   AugmentOptions augment;    // off by default, as in the reference
 };
 
@@ -247,8 +263,9 @@ class TripletLoader {
  private:
   TripletBatch make_batch(int64_t b) const {
     const int64_t n = options_.batch_size, s = options_.image_size;
-    TripletBatch out{Tensor<float>::empty({n, 3, s, s}), Tensor<float>::empty({n, 3, s, s}),
-                     Tensor<float>::empty({n, 3, s, s}), std::vector<int64_t>(static_cast<size_t>(n)),
+    const bool pin = options_.pin_memory;
+    TripletBatch out{detail::batch_tensor({n, 3, s, s}, pin), detail::batch_tensor({n, 3, s, s}, pin),
+                     detail::batch_tensor({n, 3, s, s}, pin), std::vector<int64_t>(static_cast<size_t>(n)),
                      std::vector<int64_t>(static_cast<size_t>(n))};
     const auto& classes = dataset_.classes();
     for (int64_t i = 0; i < n; ++i) {

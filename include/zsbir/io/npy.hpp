@@ -205,7 +205,7 @@ void save_npy(const std::filesystem::path& path, const Tensor<T>& t) {
   const size_t len = dict.size();
   for (size_t k = 0; k < prefix - 8; ++k) bytes.push_back(static_cast<unsigned char>((len >> (8 * k)) & 0xff));
   bytes.insert(bytes.end(), dict.begin(), dict.end());
-  const Tensor<T> c = t.contiguous();
+  const Tensor<T> c = t.cpu().contiguous();
   const auto* data = reinterpret_cast<const unsigned char*>(c.data());
   bytes.insert(bytes.end(), data, data + c.numel() * static_cast<int64_t>(sizeof(T)));
   write_file_bytes(path, bytes.data(), bytes.size());

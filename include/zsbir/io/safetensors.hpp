@@ -306,13 +306,11 @@ class SafetensorsFile {
 /// integers (e.g. BatchNorm's num_batches_tracked, optimizer step counts) as I64.
 class SafetensorsWriter {
  public:
-  /// Adds a tensor. It is shared, not copied: the values it holds when save() runs are written.
-  /// Throws zsbir::Error for an empty or repeated name, "__metadata__", or an undefined or non-CPU tensor.
+  /// Adds a tensor on any device. It is shared, not copied: the values it holds when save() runs are
+  /// written. Throws zsbir::Error for an empty or repeated name, "__metadata__", or an undefined tensor.
   template <Real T>
   SafetensorsWriter& add(const std::string& name, const Tensor<T>& t) {
     ZSBIR_CHECK(t.defined(), "SafetensorsWriter::add: tensor '", name, "' is undefined");
-    ZSBIR_CHECK(t.device().is_cpu(), "SafetensorsWriter::add: tensor '", name, "' is on ", t.device(),
-                "; copy it to the CPU first");
     check_name(name);
     items_.push_back({name, std::is_same_v<T, float> ? "F32" : "F64", t.shape(), t});
     return *this;
@@ -373,7 +371,7 @@ class SafetensorsWriter {
             if constexpr (std::is_same_v<std::decay_t<decltype(data)>, std::vector<int64_t>>) {
               out.write(data.data(), data.size() * sizeof(int64_t));
             } else {
-              const auto c = data.contiguous();
+              const auto c = data.cpu().contiguous();
               out.write(c.data(), static_cast<size_t>(c.numel()) * sizeof(*c.data()));
             }
           },

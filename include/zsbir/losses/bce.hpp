@@ -45,7 +45,7 @@ Variable<T> binary_cross_entropy_with_logits(const Variable<T>& logits, const Va
 template <Real T>
 Variable<T> binary_cross_entropy_with_logits(const Variable<T>& logits, double label) {
   ZSBIR_CHECK(label >= 0 && label <= 1, "binary_cross_entropy_with_logits: label must be in [0, 1], got ", label);
-  return binary_cross_entropy_with_logits(logits, Variable<T>(Tensor<T>::full(logits.shape(), static_cast<T>(label))));
+  return binary_cross_entropy_with_logits(logits, Variable<T>(Tensor<T>::full(logits.shape(), static_cast<T>(label), logits.data().device())));
 }
 
 }  // namespace zsbir::nn

@@ -19,13 +19,14 @@ Variable<T> cross_entropy(const Variable<T>& logits, const std::vector<int64_t>&
   ZSBIR_CHECK(static_cast<int64_t>(targets.size()) == B && B > 0, "cross_entropy: ", targets.size(),
               " targets for logits of shape ", to_string(logits.shape()));
   // The picked log-probabilities as a product with a one-hot mask: one mechanism for forward and backward.
-  Tensor<T> one_hot = Tensor<T>::zeros({B, C}, logits.data().device());
+  // The mask is made on the host and copied to the logits' device once.
+  Tensor<T> one_hot = Tensor<T>::zeros({B, C});
   for (int64_t b = 0; b < B; ++b) {
     ZSBIR_CHECK(targets[b] >= 0 && targets[b] < C, "cross_entropy: target ", targets[b], " of row ", b,
                 " is not a class index in [0, ", C, ")");
     one_hot.data()[b * C + targets[b]] = T(1);
   }
-  return -sum(log_softmax(logits) * Variable<T>(one_hot)) / static_cast<double>(B);
+  return -sum(log_softmax(logits) * Variable<T>(one_hot.to(logits.data().device()))) / static_cast<double>(B);
 }
 
 /// mean_b (1 - cos(x_b, target_b)) for x and target (B, D): pulls each row's direction to its target's.

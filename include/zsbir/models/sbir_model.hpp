@@ -134,8 +134,8 @@ class SbirModel : public nn::Module<T> {
       loss = loss + ce * opt.class_ratio;
     }
     if (opt.word_ratio != 0) {
-      const Variable<T> wa(index_rows(classes.word_vectors, classes.anchor)),
-          wn(index_rows(classes.word_vectors, classes.negative));
+      const Variable<T> wa(index_rows(classes.word_vectors, classes.anchor, s.data().device())),
+          wn(index_rows(classes.word_vectors, classes.negative, s.data().device()));
       const Variable<T> wl = (nn::cosine_distance_loss(word_head->forward(s), wa) +
                               nn::cosine_distance_loss(word_head->forward(p), wa) +
                               nn::cosine_distance_loss(word_head->forward(n), wn)) / 3.0;
@@ -167,8 +167,8 @@ class SbirModel : public nn::Module<T> {
     return r;
   }
 
-  /// Sketch embeddings (N, embedding_dim) of images (N,3,H,W): eval mode, no graph. The encoder's mode
-  /// is restored afterwards.
+  /// Sketch embeddings (N, embedding_dim) of images (N,3,H,W) on any device, computed and returned on
+  /// the model's device: eval mode, no graph. The encoder's mode is restored afterwards.
   Tensor<T> embed_sketches(const Tensor<T>& images) { return embed(*sketch_encoder, images); }
   /// Photo embeddings, as embed_sketches with the photo encoder.
   Tensor<T> embed_photos(const Tensor<T>& images) { return embed(*photo_encoder, images); }
@@ -202,17 +202,18 @@ class SbirModel : public nn::Module<T> {
                 " needs a word head (SbirModelConfig::word_dim > 0) and word vectors of its width");
   }
 
-  // rows[i] = table[index[i]]: (N, D) from (C, D)
-  static Tensor<T> index_rows(const Tensor<T>& table, const std::vector<int64_t>& index) {
+  // rows[i] = table[index[i]]: (N, D) from (C, D) on any device, gathered on the host (a few KiB per
+  // step) and returned on `device`.
+  static Tensor<T> index_rows(const Tensor<T>& table, const std::vector<int64_t>& index, Device device) {
     const int64_t D = table.size(1);
     Tensor<T> rows = Tensor<T>::empty({static_cast<int64_t>(index.size()), D});
-    const Tensor<T> t = table.contiguous();
+    const Tensor<T> t = table.cpu().contiguous();
     for (size_t i = 0; i < index.size(); ++i) {
       ZSBIR_CHECK(index[i] >= 0 && index[i] < table.size(0), "SbirModel: class ", index[i], " has no word vector (",
                   table.size(0), " classes)");
       std::copy_n(t.data() + index[i] * D, D, rows.data() + static_cast<int64_t>(i) * D);
     }
-    return rows;
+    return rows.to(device);
   }
 
   Tensor<T> embed(Encoder<T>& encoder, const Tensor<T>& images) {
@@ -223,7 +224,7 @@ class SbirModel : public nn::Module<T> {
     } restore{encoder, encoder.is_training()};
     encoder.eval();
     NoGradGuard no_grad;
-    return encode(encoder, Variable<T>(images)).data();
+    return encode(encoder, Variable<T>(images.to(encoder.device()))).data();
   }
 };
 

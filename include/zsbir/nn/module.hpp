@@ -158,6 +158,14 @@ class Module {
     for (auto& p : parameters()) p.zero_grad();
   }
 
+  /// The device of the first parameter or buffer (the CPU for a module that has none): where
+  /// forward() expects its inputs once to(device) has moved everything.
+  Device device() const {
+    for (const auto& [n, p] : named_parameters()) return p.data().device();
+    for (const auto& [n, b] : named_buffers()) return b.device();
+    return Device::cpu();
+  }
+
   /// Moves parameters (with their gradients) and buffers to `device`. Every handle stays valid.
   void to(Device device) {
     visit(*this, "", true, [&](const std::string&, Module& m) {
@@ -182,13 +190,8 @@ class Module {
     return prefix.empty() ? name : prefix + "." + name;
   }
 
-  // A copy of t on `device` (t itself when it is there already). Only CPU storage exists today, so
-  // allocating elsewhere throws; copy_ is where a cross-device copy goes when a GPU backend lands.
-  static Tensor<T> moved(const Tensor<T>& t, Device device) {
-    if (t.device() == device) return t;
-    Tensor<T> out = Tensor<T>::empty(t.shape(), device);
-    return out.copy_(t);
-  }
+  // A copy of t on `device` (t itself when it is there already); an unusable device throws saying why.
+  static Tensor<T> moved(const Tensor<T>& t, Device device) { return t.to(device); }
 
   // Calls f(dotted prefix, module) on `m` and, when `recurse`, every descendant, parents first.
   // Self is Module or const Module, so const walks hand out const modules.

@@ -6,7 +6,6 @@
 #include <cmath>
 
 #include "zsbir/autograd/function.hpp"
-#include "zsbir/backend/cpu/batch_norm.hpp"
 
 namespace zsbir {
 
@@ -51,27 +50,29 @@ struct BatchNorm : Function<BatchNorm<T>> {
   static Tensor<T> forward(Context& ctx, const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& bias,
                            const Tensor<T>& running_mean, const Tensor<T>& running_var, bool training, double momentum,
                            double eps) {
-    zsbir::detail::require_cpu(x.device(), "batch_norm");
+    zsbir::detail::check_same_device("batch_norm", x, weight, bias, running_mean, running_var);
     const Tensor<T> xc = x.contiguous();
+    const KernelTable<T>& k = kernels<T>(x.device());
     Tensor<T> mean, invstd;
     if (training) {
-      mean = Tensor<T>::empty({x.size(1)}), invstd = Tensor<T>::empty({x.size(1)});
-      cpu::batch_norm_stats(xc, eps, momentum, mean, invstd, running_mean, running_var);
+      mean = Tensor<T>::empty({x.size(1)}, x.device()), invstd = Tensor<T>::empty({x.size(1)}, x.device());
+      k.batch_norm_stats(xc, eps, momentum, mean, invstd, running_mean, running_var);
     } else {  // copies: a later training step must not change what this backward reads
       mean = running_mean.clone();
-      invstd = map(running_var, [eps](T v) { return static_cast<T>(1.0 / std::sqrt(static_cast<double>(v) + eps)); });
+      invstd = map(running_var, fn::InvStd{eps});
     }
-    Tensor<T> y = Tensor<T>::empty(x.shape());
-    cpu::batch_norm_forward(xc, mean, invstd, weight.contiguous(), bias.contiguous(), y);
+    Tensor<T> y = Tensor<T>::empty(x.shape(), x.device());
+    k.batch_norm_forward(xc, mean, invstd, weight.contiguous(), bias.contiguous(), y);
     ctx.x = xc, ctx.weight = weight.contiguous(), ctx.mean = mean, ctx.invstd = invstd, ctx.training = training;
     return y;
   }
   static std::vector<Tensor<T>> backward(Context& ctx, const Tensor<T>& g) {
     const int64_t c = ctx.x.size(1);
-    Tensor<T> gx = ctx.needs_input_grad(0) ? Tensor<T>::empty(ctx.x.shape()) : Tensor<T>();
-    Tensor<T> gw = ctx.needs_input_grad(1) ? Tensor<T>::empty({c}) : Tensor<T>();
-    Tensor<T> gb = ctx.needs_input_grad(2) ? Tensor<T>::empty({c}) : Tensor<T>();
-    cpu::batch_norm_backward(g.contiguous(), ctx.x, ctx.mean, ctx.invstd, ctx.weight, ctx.training, gx, gw, gb);
+    const Device device = ctx.x.device();
+    Tensor<T> gx = ctx.needs_input_grad(0) ? Tensor<T>::empty(ctx.x.shape(), device) : Tensor<T>();
+    Tensor<T> gw = ctx.needs_input_grad(1) ? Tensor<T>::empty({c}, device) : Tensor<T>();
+    Tensor<T> gb = ctx.needs_input_grad(2) ? Tensor<T>::empty({c}, device) : Tensor<T>();
+    kernels<T>(device).batch_norm_backward(g.contiguous(), ctx.x, ctx.mean, ctx.invstd, ctx.weight, ctx.training, gx, gw, gb);
     return {gx, gw, gb};
   }
 };
@@ -90,8 +91,8 @@ Variable<T> batch_norm(const Variable<T>& x, const Variable<T>& weight, const Va
   detail::check_batch_norm(x.shape(), weight, bias, running_mean, running_var, training);
   const int64_t c = x.size(1);
   // Missing affine parameters become constants that need no gradient, so the op has one signature.
-  const Variable<T> w = weight.defined() ? weight : Variable<T>(Tensor<T>::ones({c}));
-  const Variable<T> b = bias.defined() ? bias : Variable<T>(Tensor<T>::zeros({c}));
+  const Variable<T> w = weight.defined() ? weight : Variable<T>(Tensor<T>::ones({c}, x.data().device()));
+  const Variable<T> b = bias.defined() ? bias : Variable<T>(Tensor<T>::zeros({c}, x.data().device()));
   return ops::BatchNorm<T>::apply(x, w, b, running_mean, running_var, training, momentum, eps);
 }
 

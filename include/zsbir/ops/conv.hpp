@@ -1,9 +1,9 @@
 // Differentiable conv2d (PyTorch's F.conv2d without groups): x (N,C,H,W), weight (O,C,kh,kw) and an
-// optional bias (O), with stride, padding and dilation. Gradients come from the kernels in cpu/conv.hpp.
+// optional bias (O), with stride, padding and dilation, on the device the tensors live on.
 #pragma once
 
 #include "zsbir/autograd/function.hpp"
-#include "zsbir/backend/cpu/conv.hpp"
+#include "zsbir/backend/conv_geometry.hpp"
 
 namespace zsbir {
 
@@ -25,19 +25,21 @@ struct Conv2d : Function<Conv2d<T>> {
   // One gradient per argument: x, w and, when there is one, the bias.
   static std::vector<Tensor<T>> backward(Context& ctx, const Tensor<T>& gy) {
     const Conv2dGeometry& g = ctx.geom;
+    const Device device = gy.device();
+    const KernelTable<T>& k = kernels<T>(device);
     Tensor<T> gx, gw, gb;
     if (ctx.needs_input_grad(0)) {
-      gx = Tensor<T>::empty({g.N, g.C, g.H, g.W});
-      cpu::conv2d_backward_input(gy, ctx.w, gx, g);
+      gx = Tensor<T>::empty({g.N, g.C, g.H, g.W}, device);
+      k.conv2d_backward_input(gy, ctx.w, gx, g);
     }
     if (ctx.needs_input_grad(1)) {
-      gw = Tensor<T>::empty({g.O, g.C, g.kh, g.kw});
-      cpu::conv2d_backward_weight(gy, ctx.x, gw, g);
+      gw = Tensor<T>::empty({g.O, g.C, g.kh, g.kw}, device);
+      k.conv2d_backward_weight(gy, ctx.x, gw, g);
     }
     if (!ctx.has_bias) return {gx, gw};
     if (ctx.needs_input_grad(2)) {
-      gb = Tensor<T>::empty({g.O});
-      cpu::conv2d_backward_bias(gy, gb);
+      gb = Tensor<T>::empty({g.O}, device);
+      k.conv2d_backward_bias(gy, gb);
     }
     return {gx, gw, gb};
   }
@@ -45,9 +47,7 @@ struct Conv2d : Function<Conv2d<T>> {
  private:
   static Tensor<T> run(Context& ctx, const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b,
                        const Conv2dOptions& opt) {
-    zsbir::detail::require_cpu(x.device(), "conv2d");
-    ZSBIR_CHECK(x.device() == w.device() && (!b.defined() || b.device() == x.device()),
-                "conv2d: input, weight and bias must be on one device");
+    zsbir::detail::check_same_device("conv2d", x, w, b);
     const Conv2dGeometry g = Conv2dGeometry::make(x.shape(), w.shape(), opt);
     ZSBIR_CHECK(!b.defined() || b.shape() == Shape{g.O}, "conv2d: bias of shape ", to_string(b.shape()),
                 " does not match weight of shape ", to_string(w.shape()), " (expected [", g.O, "])");
@@ -58,8 +58,8 @@ struct Conv2d : Function<Conv2d<T>> {
     const Tensor<T> xc = x.contiguous();
     if (ctx.needs_input_grad(1)) ctx.x = xc;
     if (ctx.needs_input_grad(0)) ctx.w = w;
-    Tensor<T> y = Tensor<T>::empty(g.output_shape());
-    cpu::conv2d_forward(xc, w, b, y, g);
+    Tensor<T> y = Tensor<T>::empty(g.output_shape(), x.device());
+    kernels<T>(x.device()).conv2d_forward(xc, w, b, y, g);
     return y;
   }
 };

@@ -10,27 +10,6 @@ namespace zsbir {
 
 namespace ops {
 
-namespace fnd {  // the p-norm's pieces, elementwise; d is a difference, n a norm
-struct AbsPow {
-  double p;
-  template <class U> U operator()(U d) const { return std::pow(std::abs(d), U(p)); }
-};
-/// g / n^(p-1), and 0 where n = 0: there every d is 0 and PyTorch takes the zero subgradient.
-struct ScaleByNorm {
-  double p;
-  template <class U> U operator()(U g, U n) const {
-    return n == U(0) ? U(0) : (p == 2 ? g / n : g / std::pow(n, U(p - 1)));
-  }
-};
-/// d/dd ||d||_p = sign(d) |d|^(p-1) / n^(p-1); s is the scale above.
-struct NormGrad {
-  double p;
-  template <class U> U operator()(U d, U s) const {
-    return p == 2 ? s * d : s * fn::Sign{}(d) * std::pow(std::abs(d), U(p - 1));
-  }
-};
-}  // namespace fnd
-
 template <Real T>
 struct PairwiseDistance : Function<PairwiseDistance<T>> {
   static constexpr const char* name = "PairwiseDistance";
@@ -42,13 +21,13 @@ struct PairwiseDistance : Function<PairwiseDistance<T>> {
                 to_string(a.shape()), " and ", to_string(b.shape()));
     ctx.p = p, ctx.a_shape = a.shape(), ctx.b_shape = b.shape();
     ctx.diff = zip(a, b, fn::Sub{}, "pairwise_distance") + eps;  // eps after the difference, as PyTorch
-    const Tensor<T> powered = zsbir::sum(p == 2 ? ctx.diff * ctx.diff : map(ctx.diff, fnd::AbsPow{p}), {-1}, true);
+    const Tensor<T> powered = zsbir::sum(p == 2 ? ctx.diff * ctx.diff : map(ctx.diff, fn::AbsPow{p}), {-1}, true);
     ctx.norm = p == 2 ? map(powered, fn::Sqrt{}) : map(powered, fn::PowScalar{1.0 / p});
     return keepdim ? ctx.norm : ctx.norm.squeeze(-1);
   }
   static std::vector<Tensor<T>> backward(Context& ctx, const Tensor<T>& g) {
-    const Tensor<T> scale = zip(g.reshape(ctx.norm.shape()), ctx.norm, fnd::ScaleByNorm{ctx.p});
-    const Tensor<T> gd = zip(ctx.diff, scale, fnd::NormGrad{ctx.p});  // d distance / d diff, broadcast shape
+    const Tensor<T> scale = zip(g.reshape(ctx.norm.shape()), ctx.norm, fn::ScaleByNorm{ctx.p});
+    const Tensor<T> gd = zip(ctx.diff, scale, fn::NormGrad{ctx.p});  // d distance / d diff, broadcast shape
     return {ctx.needs_input_grad(0) ? sum_to(gd, ctx.a_shape) : Tensor<T>(),
             ctx.needs_input_grad(1) ? sum_to(-gd, ctx.b_shape) : Tensor<T>()};
   }

@@ -12,31 +12,6 @@ namespace zsbir {
 
 namespace ops {
 
-namespace fnb {  // gradients: of the unary functions as (grad, saved) -> grad_input, then of pow
-struct Identity { template <class U> U operator()(U g, U) const { return g; } };
-struct Neg { template <class U> U operator()(U g, U) const { return -g; } };
-struct ExpGrad { template <class U> U operator()(U g, U y) const { return g * y; } };
-struct LogGrad { template <class U> U operator()(U g, U x) const { return g / x; } };
-struct SqrtGrad { template <class U> U operator()(U g, U y) const { return g / (U(2) * y); } };
-struct AbsGrad { template <class U> U operator()(U g, U x) const { return g * fn::Sign{}(x); } };
-struct PowScalarGrad {
-  double p;
-  template <class U> U operator()(U g, U x) const { return p == 0 ? U(0) : g * U(p) * std::pow(x, U(p - 1)); }
-};
-// PyTorch's conventions where a^b is finite but a formula is not: d/da = 0 where b == 0 (0^-1 would
-// give 0 * inf), d/db = 0 where a == 0 and b >= 0 (log 0 would give 0 * -inf). y = a^b.
-struct PowBaseGrad {
-  template <class U> U operator()(U a, U b) const { return b == U(0) ? U(0) : b * std::pow(a, b - U(1)); }
-};
-struct PowExponentGrad {
-  template <class U> U operator()(U y, U a) const { return a == U(0) && std::isfinite(y) ? U(0) : y * std::log(a); }
-};
-struct MulScalarGrad {
-  double s;
-  template <class U> U operator()(U g, U) const { return g * U(s); }
-};
-}  // namespace fnb
-
 // ---- binary, broadcasting ----------------------------------------------------------------------
 
 template <Real T>
@@ -112,8 +87,8 @@ struct Pow : Function<Pow<T>> {
   }
   static std::vector<Tensor<T>> backward(Context& ctx, const Tensor<T>& g) {
     Tensor<T> ga, gb;
-    if (ctx.needs_input_grad(0)) ga = sum_to(g * zip(ctx.a, ctx.b, fnb::PowBaseGrad{}, "pow"), ctx.a.shape());
-    if (ctx.needs_input_grad(1)) gb = sum_to(g * zip(ctx.y, ctx.a, fnb::PowExponentGrad{}, "pow"), ctx.b.shape());
+    if (ctx.needs_input_grad(0)) ga = sum_to(g * zip(ctx.a, ctx.b, fn::PowBaseGrad{}, "pow"), ctx.a.shape());
+    if (ctx.needs_input_grad(1)) gb = sum_to(g * zip(ctx.y, ctx.a, fn::PowExponentGrad{}, "pow"), ctx.b.shape());
     return {ga, gb};
   }
 };
@@ -158,11 +133,11 @@ template <Real T> Variable<T> mul(const Variable<T>& a, const Variable<T>& b) { 
 template <Real T> Variable<T> div(const Variable<T>& a, const Variable<T>& b) { return ops::Div<T>::apply(a, b); }
 template <Real T> Variable<T> pow(const Variable<T>& a, const Variable<T>& b) { return ops::Pow<T>::apply(a, b); }
 
-template <Real T> Variable<T> neg(const Variable<T>& x) { return ops::Pointwise<T, fn::Neg, ops::fnb::Neg, false>::apply(x); }
-template <Real T> Variable<T> exp(const Variable<T>& x) { return ops::Pointwise<T, fn::Exp, ops::fnb::ExpGrad, true>::apply(x); }
-template <Real T> Variable<T> log(const Variable<T>& x) { return ops::Pointwise<T, fn::Log, ops::fnb::LogGrad, false>::apply(x); }
-template <Real T> Variable<T> sqrt(const Variable<T>& x) { return ops::Pointwise<T, fn::Sqrt, ops::fnb::SqrtGrad, true>::apply(x); }
-template <Real T> Variable<T> abs(const Variable<T>& x) { return ops::Pointwise<T, fn::Abs, ops::fnb::AbsGrad, false>::apply(x); }
+template <Real T> Variable<T> neg(const Variable<T>& x) { return ops::Pointwise<T, fn::Neg, fn::NegGrad, false>::apply(x); }
+template <Real T> Variable<T> exp(const Variable<T>& x) { return ops::Pointwise<T, fn::Exp, fn::ExpGrad, true>::apply(x); }
+template <Real T> Variable<T> log(const Variable<T>& x) { return ops::Pointwise<T, fn::Log, fn::LogGrad, false>::apply(x); }
+template <Real T> Variable<T> sqrt(const Variable<T>& x) { return ops::Pointwise<T, fn::Sqrt, fn::SqrtGrad, true>::apply(x); }
+template <Real T> Variable<T> abs(const Variable<T>& x) { return ops::Pointwise<T, fn::Abs, fn::AbsGrad, false>::apply(x); }
 template <Real T> Variable<T> relu(const Variable<T>& x) { return ops::Pointwise<T, fn::Relu, fn::ReluBackward, true>::apply(x); }
 template <Real T> Variable<T> sigmoid(const Variable<T>& x) { return ops::Pointwise<T, fn::Sigmoid, fn::SigmoidBackward, true>::apply(x); }
 template <Real T> Variable<T> tanh(const Variable<T>& x) { return ops::Pointwise<T, fn::Tanh, fn::TanhBackward, true>::apply(x); }
@@ -170,7 +145,7 @@ template <Real T> Variable<T> log_sigmoid(const Variable<T>& x) { return ops::Po
 
 /// x ** p for a scalar exponent.
 template <Real T> Variable<T> pow(const Variable<T>& x, double p) {
-  return ops::Pointwise<T, fn::PowScalar, ops::fnb::PowScalarGrad, false>::apply(x, fn::PowScalar{p}, ops::fnb::PowScalarGrad{p});
+  return ops::Pointwise<T, fn::PowScalar, fn::PowScalarGrad, false>::apply(x, fn::PowScalar{p}, fn::PowScalarGrad{p});
 }
 /// Clamps to [lo, hi]; the gradient passes where lo <= x <= hi (PyTorch's convention at the bounds).
 template <Real T> Variable<T> clamp(const Variable<T>& x, double lo, double hi) {
@@ -186,10 +161,10 @@ template <Real T> Variable<T> operator/(const Variable<T>& a, const Variable<T>&
 template <Real T> Variable<T> operator-(const Variable<T>& x) { return neg(x); }
 
 template <Real T> Variable<T> operator+(const Variable<T>& x, double s) {
-  return ops::Pointwise<T, fn::AddScalar, ops::fnb::Identity, false>::apply(x, fn::AddScalar{s}, ops::fnb::Identity{});
+  return ops::Pointwise<T, fn::AddScalar, fn::PassGrad, false>::apply(x, fn::AddScalar{s}, fn::PassGrad{});
 }
 template <Real T> Variable<T> operator*(const Variable<T>& x, double s) {
-  return ops::Pointwise<T, fn::MulScalar, ops::fnb::MulScalarGrad, false>::apply(x, fn::MulScalar{s}, ops::fnb::MulScalarGrad{s});
+  return ops::Pointwise<T, fn::MulScalar, fn::MulScalarGrad, false>::apply(x, fn::MulScalar{s}, fn::MulScalarGrad{s});
 }
 template <Real T> Variable<T> operator+(double s, const Variable<T>& x) { return x + s; }
 template <Real T> Variable<T> operator-(const Variable<T>& x, double s) { return x + (-s); }

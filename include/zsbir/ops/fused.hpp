@@ -6,8 +6,7 @@
 
 #include <cmath>
 
-#include "zsbir/backend/cpu/batch_norm_relu.hpp"
-#include "zsbir/backend/cpu/conv.hpp"
+#include "zsbir/backend/conv_geometry.hpp"
 #include "zsbir/ops/batch_norm.hpp"
 
 namespace zsbir {
@@ -34,45 +33,46 @@ struct SavedBatchNormRelu {
   /// z = relu(batch_norm(x)) as a new contiguous tensor.
   Tensor<T> forward(const Tensor<T>& x_in, const Tensor<T>& w, const Tensor<T>& b, const Tensor<T>& running_mean,
                     const Tensor<T>& running_var, bool train, double momentum, double eps) {
-    zsbir::detail::require_cpu(x_in.device(), "batch_norm_relu");
+    zsbir::detail::check_same_device("batch_norm_relu", x_in, w, b, running_mean, running_var);
     // The kernels take images that lie apart, but not other strides; a channel prefix is kept as it is.
     x = x_in.dim() >= 2 && (x_in.size(0) == 0 || x_in.select(0, 0).is_contiguous()) ? x_in : x_in.contiguous();
     weight = w.contiguous(), bias = b.contiguous(), training = train;
     const int64_t c = x.size(1);
     if (training) {
-      mean = Tensor<T>::empty({c}), invstd = Tensor<T>::empty({c});
-      cpu::batch_norm_stats(x, eps, momentum, mean, invstd, running_mean, running_var);
+      mean = Tensor<T>::empty({c}, x.device()), invstd = Tensor<T>::empty({c}, x.device());
+      kernels<T>(x.device()).batch_norm_stats(x, eps, momentum, mean, invstd, running_mean, running_var);
     } else {  // copies: a later training step must not change what this backward reads
       mean = running_mean.clone();
-      invstd = map(running_var, [eps](T v) { return static_cast<T>(1.0 / std::sqrt(static_cast<double>(v) + eps)); });
+      invstd = map(running_var, fn::InvStd{eps});
     }
     return recompute();
   }
 
   /// z = relu(batch_norm(x)) again, from the saved x and statistics: the same numbers forward made.
   Tensor<T> recompute() const {
-    Tensor<T> z = Tensor<T>::empty(x.shape());
-    cpu::batch_norm_relu_forward(x, mean, invstd, weight, bias, z);
+    Tensor<T> z = Tensor<T>::empty(x.shape(), x.device());
+    kernels<T>(x.device()).batch_norm_relu_forward(x, mean, invstd, weight, bias, z);
     return z;
   }
 
   /// gz (shaped like x, contiguous; becomes gx) -> {gx, gweight, gbias}, each only where `need` says.
   std::vector<Tensor<T>> backward(const Tensor<T>& gz, bool need_x, bool need_w, bool need_b) const {
     const int64_t c = x.size(1);
-    const Tensor<T> gw = need_w ? Tensor<T>::empty({c}) : Tensor<T>();
-    const Tensor<T> gb = need_b ? Tensor<T>::empty({c}) : Tensor<T>();
-    cpu::batch_norm_relu_backward(gz, x, mean, invstd, weight, bias, training, need_x, gw, gb);
+    const Tensor<T> gw = need_w ? Tensor<T>::empty({c}, x.device()) : Tensor<T>();
+    const Tensor<T> gb = need_b ? Tensor<T>::empty({c}, x.device()) : Tensor<T>();
+    kernels<T>(x.device()).batch_norm_relu_backward(gz, x, mean, invstd, weight, bias, training, need_x, gw, gb);
     return {need_x ? gz : Tensor<T>(), gw, gb};
   }
 };
 
 /// The checks of batch_norm, and the affine parameters made concrete (missing ones become constants).
 template <Real T>
-std::pair<Variable<T>, Variable<T>> checked_affine(const Shape& x, const BatchNormParams<T>& bn) {
-  check_batch_norm(x, bn.weight, bn.bias, bn.running_mean, bn.running_var, bn.training);
-  const int64_t c = x[1];
-  return {bn.weight.defined() ? bn.weight : Variable<T>(Tensor<T>::ones({c})),
-          bn.bias.defined() ? bn.bias : Variable<T>(Tensor<T>::zeros({c}))};
+std::pair<Variable<T>, Variable<T>> checked_affine(const Variable<T>& x, const BatchNormParams<T>& bn) {
+  check_batch_norm(x.shape(), bn.weight, bn.bias, bn.running_mean, bn.running_var, bn.training);
+  const int64_t c = x.size(1);
+  const Device device = x.data().device();
+  return {bn.weight.defined() ? bn.weight : Variable<T>(Tensor<T>::ones({c}, device)),
+          bn.bias.defined() ? bn.bias : Variable<T>(Tensor<T>::zeros({c}, device))};
 }
 
 }  // namespace detail
@@ -119,9 +119,10 @@ struct BatchNormReluConv2d : Function<BatchNormReluConv2d<T>> {
                            bool training, double momentum, double eps, const Conv2dOptions& opt) {
     ctx.geom = Conv2dGeometry::make(x.shape(), conv_weight.shape(), opt, "batch_norm_relu_conv2d");
     const Tensor<T> z = ctx.bn.forward(x, bn_weight, bn_bias, running_mean, running_var, training, momentum, eps);
+    zsbir::detail::check_same_device("batch_norm_relu_conv2d", x, conv_weight);
     ctx.conv_weight = conv_weight.contiguous();
-    Tensor<T> y = Tensor<T>::empty(ctx.geom.output_shape());
-    cpu::conv2d_forward(z, ctx.conv_weight, Tensor<T>(), y, ctx.geom);
+    Tensor<T> y = Tensor<T>::empty(ctx.geom.output_shape(), x.device());
+    kernels<T>(x.device()).conv2d_forward(z, ctx.conv_weight, Tensor<T>(), y, ctx.geom);
     return y;
   }
 
@@ -130,15 +131,17 @@ struct BatchNormReluConv2d : Function<BatchNormReluConv2d<T>> {
   static std::vector<Tensor<T>> backward(Context& ctx, const Tensor<T>& gy) {
     const Conv2dGeometry& g = ctx.geom;
     const Tensor<T> gyc = gy.contiguous();  // once, not in each conv kernel
+    const Device device = gy.device();
+    const KernelTable<T>& k = kernels<T>(device);
     Tensor<T> gw;
     if (ctx.needs_input_grad(3)) {
-      gw = Tensor<T>::empty({g.O, g.C, g.kh, g.kw});
-      cpu::conv2d_backward_weight(gyc, ctx.bn.recompute(), gw, g);
+      gw = Tensor<T>::empty({g.O, g.C, g.kh, g.kw}, device);
+      k.conv2d_backward_weight(gyc, ctx.bn.recompute(), gw, g);
     }
     if (!ctx.needs_input_grad(0) && !ctx.needs_input_grad(1) && !ctx.needs_input_grad(2))
       return {Tensor<T>(), Tensor<T>(), Tensor<T>(), gw};
-    const Tensor<T> gz = Tensor<T>::empty({g.N, g.C, g.H, g.W});
-    cpu::conv2d_backward_input(gyc, ctx.conv_weight, gz, g);
+    const Tensor<T> gz = Tensor<T>::empty({g.N, g.C, g.H, g.W}, device);
+    k.conv2d_backward_input(gyc, ctx.conv_weight, gz, g);
     std::vector<Tensor<T>> grads =
         ctx.bn.backward(gz, ctx.needs_input_grad(0), ctx.needs_input_grad(1), ctx.needs_input_grad(2));
     grads.push_back(gw);
@@ -152,7 +155,7 @@ struct BatchNormReluConv2d : Function<BatchNormReluConv2d<T>> {
 /// per-channel statistics for backward (the activation is recomputed there).
 template <Real T>
 Variable<T> batch_norm_relu(const Variable<T>& x, const BatchNormParams<T>& bn) {
-  const auto [w, b] = detail::checked_affine(x.shape(), bn);
+  const auto [w, b] = detail::checked_affine(x, bn);
   return ops::BatchNormRelu<T>::apply(x, w, b, bn.running_mean, bn.running_var, bn.training, bn.momentum, bn.eps);
 }
 
@@ -162,7 +165,7 @@ Variable<T> batch_norm_relu(const Variable<T>& x, const BatchNormParams<T>& bn) 
 template <Real T>
 Variable<T> batch_norm_relu_conv2d(const Variable<T>& x, const BatchNormParams<T>& bn, const Variable<T>& conv_weight,
                                    const Conv2dOptions& opt = {}) {
-  const auto [w, b] = detail::checked_affine(x.shape(), bn);
+  const auto [w, b] = detail::checked_affine(x, bn);
   return ops::BatchNormReluConv2d<T>::apply(x, w, b, conv_weight, bn.running_mean, bn.running_var, bn.training,
                                             bn.momentum, bn.eps, opt);
 }

@@ -68,14 +68,12 @@ struct Linear : Function<Linear<T>> {
  private:
   // x (*, in), w (out, in), b (out) or undefined -> y (*, out)
   static Tensor<T> run(Context& ctx, const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b) {
-    zsbir::detail::require_cpu(x.device(), "linear");
     ZSBIR_CHECK(w.dim() == 2, "linear: expected weight of shape (out, in), got ", to_string(w.shape()));
     ZSBIR_CHECK(x.dim() >= 1 && x.size(-1) == w.size(1), "linear: input of shape ", to_string(x.shape()),
                 " does not end in the ", w.size(1), " input features of weight of shape ", to_string(w.shape()));
     ZSBIR_CHECK(!b.defined() || b.shape() == Shape{w.size(0)}, "linear: bias of shape ", to_string(b.shape()),
                 " does not match weight of shape ", to_string(w.shape()), " (expected [", w.size(0), "])");
-    ZSBIR_CHECK(x.device() == w.device() && (!b.defined() || b.device() == x.device()),
-                "linear: input, weight and bias must be on one device");
+    zsbir::detail::check_same_device("linear", x, w, b);
     const int64_t in = w.size(1), out = w.size(0);
     int64_t rows = 1;
     for (int64_t d = 0; d + 1 < x.dim(); ++d) rows *= x.size(d);
@@ -83,11 +81,11 @@ struct Linear : Function<Linear<T>> {
     ctx.x_shape = x.shape(), ctx.rows = rows, ctx.has_bias = b.defined();
     if (ctx.needs_input_grad(1)) ctx.x2 = x2;  // each operand is saved only for the other's gradient
     if (ctx.needs_input_grad(0)) ctx.w = w;
-    Tensor<T> y = Tensor<T>::empty({rows, out});
+    Tensor<T> y = Tensor<T>::empty({rows, out}, x.device());
     // The bias goes in first and the GEMM adds onto it (beta = 1): no second pass over y.
     if (b.defined()) y.copy_(b);
-    cpu::gemm<T>(false, true, rows, out, in, T(1), x2.data(), in, wc.data(), in, b.defined() ? T(1) : T(0), y.data(),
-                 out);
+    kernels<T>(x.device()).gemm(false, true, rows, out, in, T(1), x2.data(), in, wc.data(), in,
+                                b.defined() ? T(1) : T(0), y.data(), out);
     Shape y_shape = x.shape();
     y_shape.back() = out;
     return y.view(y_shape);

@@ -12,18 +12,6 @@ namespace zsbir {
 
 namespace ops {
 
-namespace fnd {
-struct AtLeast {
-  double lo;
-  template <class U> U operator()(U v) const { return v > U(lo) ? v : U(lo); }
-};
-/// The part of dy/dx that comes through the norm: -y * <g, y> where the norm was used, 0 where eps was.
-struct NormPart {
-  double eps;
-  template <class U> U operator()(U dot, U norm) const { return norm > U(eps) ? dot : U(0); }
-};
-}  // namespace fnd
-
 template <Real T>
 struct Normalize : Function<Normalize<T>> {
   static constexpr const char* name = "Normalize";
@@ -34,13 +22,13 @@ struct Normalize : Function<Normalize<T>> {
     ZSBIR_CHECK(eps > 0, "normalize: eps must be positive, got ", eps);
     ctx.eps = eps;
     ctx.norm = map(zsbir::sum(x * x, {-1}, true), fn::Sqrt{});
-    ctx.denom = map(ctx.norm, fnd::AtLeast{eps});
+    ctx.denom = map(ctx.norm, fn::AtLeast{eps});
     ctx.y = x / ctx.denom;
     return ctx.y;
   }
   // dx = (g - y <g, y>) / max(||x||, eps), with the <g, y> term only where ||x|| > eps
   static std::vector<Tensor<T>> backward(Context& ctx, const Tensor<T>& g) {
-    const Tensor<T> dot = zip(zsbir::sum(g * ctx.y, {-1}, true), ctx.norm, fnd::NormPart{ctx.eps});
+    const Tensor<T> dot = zip(zsbir::sum(g * ctx.y, {-1}, true), ctx.norm, fn::NormPart{ctx.eps});
     return {(g - ctx.y * dot) / ctx.denom};
   }
 };

@@ -6,8 +6,8 @@
 #include <string>
 
 #include "zsbir/autograd/function.hpp"
-#include "zsbir/backend/cpu/conv.hpp"  // Size2d
-#include "zsbir/backend/cpu/pool.hpp"
+#include "zsbir/backend/conv_geometry.hpp"  // Size2d
+#include "zsbir/backend/pool_windows.hpp"
 
 namespace zsbir {
 
@@ -84,15 +84,14 @@ struct MaxPool2d : Function<MaxPool2d<T>> {
     std::vector<int64_t> argmax;
   };
   static Tensor<T> forward(Context& ctx, const Tensor<T>& x, const Pool2dWindows& win) {
-    zsbir::detail::require_cpu(x.device(), "max_pool2d");
-    Tensor<T> y = Tensor<T>::empty(zsbir::detail::pooled_shape(x.shape(), win));
-    cpu::max_pool2d_forward(x.contiguous(), win, y, ctx.argmax);
+    Tensor<T> y = Tensor<T>::empty(zsbir::detail::pooled_shape(x.shape(), win), x.device());
+    kernels<T>(x.device()).max_pool2d_forward(x.contiguous(), win, y, ctx.argmax);
     ctx.in_shape = x.shape();
     return y;
   }
   static std::vector<Tensor<T>> backward(Context& ctx, const Tensor<T>& g) {
-    Tensor<T> gx = Tensor<T>::empty(ctx.in_shape);
-    cpu::max_pool2d_backward(g.contiguous(), ctx.argmax, gx);
+    Tensor<T> gx = Tensor<T>::empty(ctx.in_shape, g.device());
+    kernels<T>(g.device()).max_pool2d_backward(g.contiguous(), ctx.argmax, gx);
     return {gx};
   }
 };
@@ -106,15 +105,14 @@ struct AvgPool2d : Function<AvgPool2d<T>> {
     Pool2dWindows win;
   };
   static Tensor<T> forward(Context& ctx, const Tensor<T>& x, const Pool2dWindows& win) {
-    zsbir::detail::require_cpu(x.device(), "avg_pool2d");
-    Tensor<T> y = Tensor<T>::empty(zsbir::detail::pooled_shape(x.shape(), win));
-    cpu::avg_pool2d_forward(x.contiguous(), win, y);
+    Tensor<T> y = Tensor<T>::empty(zsbir::detail::pooled_shape(x.shape(), win), x.device());
+    kernels<T>(x.device()).avg_pool2d_forward(x.contiguous(), win, y);
     ctx.in_shape = x.shape(), ctx.win = win;
     return y;
   }
   static std::vector<Tensor<T>> backward(Context& ctx, const Tensor<T>& g) {
-    Tensor<T> gx = Tensor<T>::empty(ctx.in_shape);
-    cpu::avg_pool2d_backward(g.contiguous(), ctx.win, gx);
+    Tensor<T> gx = Tensor<T>::empty(ctx.in_shape, g.device());
+    kernels<T>(g.device()).avg_pool2d_backward(g.contiguous(), ctx.win, gx);
     return {gx};
   }
 };

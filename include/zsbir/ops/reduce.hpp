@@ -15,18 +15,12 @@ namespace detail {
 /// order of the other dimensions.
 template <Real T>
 Tensor<T> max_along(const Tensor<T>& x, int64_t dim, std::vector<int64_t>& indices) {
-  require_cpu(x.device(), "max");
   Shape kept = x.shape();
   kept[dim] = 1;
   Tensor<T> values = Tensor<T>::empty(kept, x.device());
-  cpu::max_dim(x, dim, values, indices);
+  kernels<T>(x.device()).max_dim(x, dim, values, indices);
   return values;
 }
-
-/// 1 where x is the maximum m (NaN counts as equal to a NaN maximum), else 0.
-struct IsMax {
-  template <class T> T operator()(T x, T m) const { return x == m || (std::isnan(x) && std::isnan(m)) ? T(1) : T(0); }
-};
 
 }  // namespace detail
 
@@ -61,7 +55,7 @@ struct Sum : Function<Sum<T>> {
       for (int64_t d : ctx.dims) kept[d] = 1;
       gk = g.reshape(kept);
     }
-    Tensor<T> out = Tensor<T>::empty(ctx.in_shape);
+    Tensor<T> out = Tensor<T>::empty(ctx.in_shape, g.device());
     out.copy_(ctx.scale == 1.0 ? gk : gk * ctx.scale);
     return {out};
   }
@@ -80,16 +74,9 @@ struct Max : Function<Max<T>> {
     const Tensor<T> values = detail::max_along(x, ctx.dim, ctx.indices);
     return keepdim ? values : values.squeeze(ctx.dim);
   }
-  // Viewing x as (before, n, after), output element o = (b, a) takes x[b, indices[o], a].
   static std::vector<Tensor<T>> backward(Context& ctx, const Tensor<T>& g) {
-    Tensor<T> gx = Tensor<T>::zeros(ctx.in_shape);
-    const Tensor<T> gc = g.contiguous();
-    const int64_t n = ctx.in_shape[ctx.dim];
-    const int64_t after = numel(Shape(ctx.in_shape.begin() + ctx.dim + 1, ctx.in_shape.end()));
-    const T* src = gc.data();
-    T* dst = gx.data();
-    for (int64_t o = 0; o < gc.numel(); ++o)
-      dst[(o / after * n + ctx.indices[o]) * after + o % after] = src[o];
+    Tensor<T> gx = Tensor<T>::empty(ctx.in_shape, g.device());
+    kernels<T>(g.device()).max_dim_backward(g.contiguous(), ctx.indices, ctx.dim, gx);
     return {gx};
   }
 };
@@ -109,7 +96,7 @@ struct MaxAll : Function<MaxAll<T>> {
     return ctx.value;
   }
   static std::vector<Tensor<T>> backward(Context& ctx, const Tensor<T>& g) {
-    const Tensor<T> mask = zip(ctx.x, ctx.value, detail::IsMax{}, "max");
+    const Tensor<T> mask = zip(ctx.x, ctx.value, fn::IsMax{}, "max");
     return {mask * (static_cast<double>(g.item()) / static_cast<double>(zsbir::sum(mask).item()))};
   }
 };

@@ -4,7 +4,6 @@
 
 #include <array>
 
-#include "zsbir/backend/cpu/adam.hpp"
 #include "zsbir/optim/optimizer.hpp"
 
 namespace zsbir::optim {
@@ -39,9 +38,9 @@ class Adam : public Optimizer<T, AdamOptions> {
   void step() override {
     this->for_each_with_grad([](const AdamOptions& o, ParamState<T>& s, Tensor<T>& p, const Tensor<T>& g, bool) {
       ++s.step;
-      cpu::adam_step(p.data(), g.data(), s.exp_avg.data(), s.exp_avg_sq.data(),
-                     o.amsgrad ? s.max_exp_avg_sq.data() : nullptr, p.numel(), o.lr, o.betas[0], o.betas[1], o.eps,
-                     o.weight_decay, s.step);
+      kernels<T>(p.device()).adam_step(p.data(), g.data(), s.exp_avg.data(), s.exp_avg_sq.data(),
+                                       o.amsgrad ? s.max_exp_avg_sq.data() : nullptr, p.numel(), o.lr, o.betas[0],
+                                       o.betas[1], o.eps, o.weight_decay, s.step);
     });
   }
 

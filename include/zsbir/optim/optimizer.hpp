@@ -142,20 +142,23 @@ class Optimizer {
 
   /// Calls f(options, state, data, grad, first) for every parameter with a gradient, creating its state
   /// (zeros, step 0) on its first step; `first` says it was just created. data is the parameter's
-  /// contiguous tensor, grad a contiguous gradient of the same shape.
+  /// contiguous tensor, grad a contiguous gradient of the same shape; the state is on their device.
   template <class F>
   void for_each_with_grad(F&& f) {
     for (size_t i = 0; i < flat_.size(); ++i) {
       const Variable<T>& p = flat_[i].first;
       if (!p.grad().defined()) continue;
       Tensor<T>& data = p.data();
-      zsbir::detail::require_cpu(data.device(), name_.c_str());
       ZSBIR_CHECK(data.is_contiguous(), name_, ": parameter ", i, " of shape ", to_string(data.shape()),
                   " is not contiguous");
       ZSBIR_CHECK(p.grad().shape() == data.shape(), name_, ": gradient of shape ", to_string(p.grad().shape()),
                   " for parameter ", i, " of shape ", to_string(data.shape()));
+      ZSBIR_CHECK(p.grad().device() == data.device(), name_, ": gradient on ", p.grad().device(), " for parameter ", i,
+                  " on ", data.device());
       const bool first = !state_[i];
       if (first) state_[i] = fresh_state(i);
+      for (const auto& n : state_names(options_of(i)))  // the model may have moved since the state was made
+        if (Tensor<T>* t = state_[i]->tensor(n); t && t->device() != data.device()) *t = t->to(data.device());
       f(options_of(i), *state_[i], data, p.grad().contiguous(), first);
     }
   }

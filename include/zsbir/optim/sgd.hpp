@@ -1,7 +1,6 @@
 // SGD (torch.optim.SGD): weight decay added to the gradient, momentum with dampening, Nesterov.
 #pragma once
 
-#include "zsbir/backend/cpu/sgd.hpp"
 #include "zsbir/optim/optimizer.hpp"
 
 namespace zsbir::optim {
@@ -35,8 +34,8 @@ class SGD : public Optimizer<T, SGDOptions> {
 
   void step() override {
     this->for_each_with_grad([](const SGDOptions& o, ParamState<T>& s, Tensor<T>& p, const Tensor<T>& g, bool first) {
-      cpu::sgd_step(p.data(), g.data(), o.momentum != 0 ? s.momentum_buffer.data() : nullptr, p.numel(), o.lr,
-                    o.momentum, o.dampening, o.weight_decay, o.nesterov, first);
+      kernels<T>(p.device()).sgd_step(p.data(), g.data(), o.momentum != 0 ? s.momentum_buffer.data() : nullptr,
+                                      p.numel(), o.lr, o.momentum, o.dampening, o.weight_decay, o.nesterov, first);
     });
   }
 

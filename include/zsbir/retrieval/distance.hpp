@@ -13,12 +13,9 @@
 #include <vector>
 
 #include "zsbir/backend/cpu/gemm.hpp"
+#include "zsbir/backend/cpu/retrieval.hpp"
 #include "zsbir/core/error.hpp"
 #include "zsbir/core/tensor.hpp"
-
-#if defined(__AVX__)
-#include "zsbir/detail/immintrin.hpp"
-#endif
 
 namespace zsbir::retrieval {
 
@@ -27,7 +24,7 @@ namespace zsbir::retrieval {
 template <Real T>
 void check_finite_rows(const Tensor<T>& x, const char* what) {
   ZSBIR_CHECK(x.dim() == 2, what, ": embeddings must be (N,D), got shape ", to_string(x.shape()));
-  const Tensor<T> c = x.contiguous();
+  const Tensor<T> c = x.cpu().contiguous();
   const int64_t N = c.size(0), D = c.size(1);
   const T* p = c.data();
   int64_t bad = N;
@@ -38,17 +35,6 @@ void check_finite_rows(const Tensor<T>& x, const char* what) {
     if (acc != T(0)) bad = std::min(bad, i);
   }
   ZSBIR_CHECK(bad == N, what, ": row ", bad, " of the ", N, " x ", D, " embeddings holds a NaN or an infinity");
-}
-
-/// Squared L2 norm of each row, summed in double: x (N,D) -> out (N).
-template <Real T>
-void row_sq_norms(const T* x, int64_t N, int64_t D, T* out) {
-#pragma omp parallel for if (N * D > (1 << 16))
-  for (int64_t i = 0; i < N; ++i) {
-    double s = 0;
-    for (int64_t k = 0; k < D; ++k) s += double(x[i * D + k]) * double(x[i * D + k]);
-    out[i] = static_cast<T>(s);
-  }
 }
 
 /// The rows of x (N,D) that repeat an earlier row exactly, each with the first row it repeats:
@@ -83,39 +69,9 @@ std::vector<std::pair<int64_t, int64_t>> duplicate_rows(const T* x, int64_t N, i
   return dups;
 }
 
-namespace detail {
-
-// x = sqrt(x) over n values >= 0, correctly rounded. By hand because compilers keep std::sqrt scalar
-// (it may set errno) and Eigen's vectorised float sqrt is an approximation (EIGEN_FAST_MATH), whose
-// rounding could break the order and the ties of distances.
-template <Real T>
-void sqrt_in_place(T* x, int64_t n) {
-  int64_t i = 0;
-#if defined(__AVX__)
-  if constexpr (sizeof(T) == 4)
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_sqrt_ps(_mm256_loadu_ps(x + i)));
-  else
-    for (; i + 4 <= n; i += 4) _mm256_storeu_pd(x + i, _mm256_sqrt_pd(_mm256_loadu_pd(x + i)));
-#endif
-  for (; i < n; ++i) x[i] = std::sqrt(x[i]);
-}
-
-}  // namespace detail
-
-/// Finishes one query's row of -2 a.b (G) into distances in place: adds ||a||^2 = q_sq and ||b||^2 =
-/// g_sq (G), clamps rounding's slightly negative results to +0 (never -0), takes the square root unless
-/// `squared`, and gives repeated gallery rows (`g_duplicates`, from duplicate_rows) the very distance of
-/// their first occurrence.
-template <Real T>
-void finish_distance_row(T* row, T q_sq, const T* g_sq, int64_t G,
-                         std::span<const std::pair<int64_t, int64_t>> g_duplicates, bool squared = false) {
-  for (int64_t j = 0; j < G; ++j) {
-    const T v = row[j] + (q_sq + g_sq[j]);
-    row[j] = v > T(0) ? v : T(0);
-  }
-  if (!squared) detail::sqrt_in_place(row, G);
-  for (const auto& [dup, first] : g_duplicates) row[dup] = row[first];
-}
+// The per-row kernels live in the backend, whose CUDA twins run the same steps on a GPU.
+using cpu::finish_distance_row;
+using cpu::row_sq_norms;
 
 /// -2 a.b for a block of queries, the GEMM of the distances: q (Q,D), g (G,D) -> out (Q,G). Inside an
 /// OpenMP parallel region it runs on the calling thread (Eigen does not nest), so callers may
@@ -133,7 +89,7 @@ Tensor<T> pairwise_distances(const Tensor<T>& queries, const Tensor<T>& gallery,
   check_finite_rows(gallery, "pairwise_distances: gallery");
   ZSBIR_CHECK(queries.size(1) == gallery.size(1), "pairwise_distances: queries ", to_string(queries.shape()),
               " and gallery ", to_string(gallery.shape()), " differ in embedding size");
-  const Tensor<T> q = queries.contiguous(), g = gallery.contiguous();
+  const Tensor<T> q = queries.cpu().contiguous(), g = gallery.cpu().contiguous();
   const int64_t Q = q.size(0), G = g.size(0), D = q.size(1);
   std::vector<T> q_sq(Q), g_sq(G);
   row_sq_norms(q.data(), Q, D, q_sq.data());

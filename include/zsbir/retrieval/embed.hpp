@@ -145,7 +145,7 @@ std::string module_identity(const nn::Module<T>& module) {
       h.u64(static_cast<uint64_t>(e.integer));
       continue;
     }
-    const Tensor<T> c = e.tensor.contiguous();
+    const Tensor<T> c = e.tensor.cpu().contiguous();
     h.u64(static_cast<uint64_t>(c.dim()));
     for (int64_t d : c.shape()) h.u64(static_cast<uint64_t>(d));
     h.bytes(c.data(), static_cast<size_t>(c.numel()) * sizeof(T));
@@ -308,11 +308,13 @@ struct EmbedOptions {
   int64_t batch_size = 32;
   int workers = 2;               ///< loader threads decoding ahead of the network
   std::FILE* progress = stderr;  ///< where the progress line goes; nullptr: silent
+  bool pin_memory = false;       ///< batches in page-locked memory, for a model on a GPU
 };
 
 /// Embeds files (in order) with embed_batch: images (B,3,S,S) -> embeddings (B,D), through the threaded
-/// loader. Returns (N, D) floats. Throws zsbir::Error naming an unreadable file (from the loader), or
-/// when embed_batch returns the wrong number of rows or a changing width.
+/// loader. Returns (N, D) floats on the CPU (embed_batch may compute them on any device). Throws
+/// zsbir::Error naming an unreadable file (from the loader), or when embed_batch returns the wrong
+/// number of rows or a changing width.
 template <class EmbedBatch>
 Tensor<float> embed_files(const std::vector<std::filesystem::path>& files, data::Domain domain,
                           const EmbedOptions& options, EmbedBatch&& embed_batch) {
@@ -321,13 +323,14 @@ Tensor<float> embed_files(const std::vector<std::filesystem::path>& files, data:
               options.image_size, " and batch size ", options.batch_size, " must be positive, workers ",
               options.workers, " >= 0");
   const int64_t N = static_cast<int64_t>(files.size());
-  data::ImageBatchLoader loader(files, domain, options.image_size, options.batch_size, options.workers);
+  data::ImageBatchLoader loader(files, domain, options.image_size, options.batch_size, options.workers,
+                                data::kDefaultPrefetchBatches, options.pin_memory);
   ProgressLine progress(zsbir::detail::concat("embedding ", domain_plural(domain)), N, options.progress);
   Tensor<float> out;
   int64_t done = 0;
   while (std::optional<data::ImageBatch> batch = loader.next()) {
     const int64_t B = batch->images.size(0);
-    const Tensor<float> e = embed_batch(batch->images).contiguous();
+    const Tensor<float> e = embed_batch(batch->images).cpu().contiguous();
     ZSBIR_CHECK(e.dim() == 2 && e.size(0) == B, "embedding a batch of ", B, " ", domain_name(domain),
                 " images gave shape ", to_string(e.shape()));
     if (!out.defined()) out = Tensor<float>::empty({N, e.size(1)});

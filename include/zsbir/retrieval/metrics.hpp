@@ -12,6 +12,7 @@
 #include "zsbir/core/tensor.hpp"
 #include "zsbir/retrieval/distance.hpp"
 #include "zsbir/retrieval/ranking.hpp"
+#include "zsbir/retrieval/sorted_ranking.hpp"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -24,7 +25,10 @@ struct RetrievalOptions {
   std::vector<int64_t> precision_at{100, 200};  ///< K of each P@K
   std::vector<int64_t> map_at{200};             ///< K of each mAP@K
   int64_t keep_top = 0;       ///< nearest gallery items kept per query (for result grids); 0 keeps none
-  int64_t block_queries = 0;  ///< queries per distance block (per thread); 0: 64 to 256, near 16 MiB
+  int64_t block_queries = 0;  ///< queries per distance block (per thread); 0: 64 to 256, near 16 MiB (CPU)
+  /// Where distances and rankings are computed: the CPU ranks each row without sorting it; a GPU
+  /// sorts each block of rows (rank_sorted). The metrics are the same either way.
+  Device device = Device::cpu();
 };
 
 /// A metric at a cut-off K.
@@ -70,7 +74,7 @@ RetrievalMetrics evaluate_retrieval(const Tensor<T>& queries, std::span<const in
   const auto t0 = std::chrono::steady_clock::now();
   check_finite_rows(queries, "evaluate_retrieval: queries");
   check_finite_rows(gallery, "evaluate_retrieval: gallery");
-  const Tensor<T> q = queries.contiguous(), g = gallery.contiguous();
+  const Tensor<T> q = queries.cpu().contiguous(), g = gallery.cpu().contiguous();  // embeddings may be anywhere
   const int64_t Q = q.size(0), G = g.size(0), D = q.size(1);
   ZSBIR_CHECK(g.size(1) == D, "evaluate_retrieval: queries ", to_string(q.shape()), " and gallery ",
               to_string(g.shape()), " differ in embedding size");
@@ -104,9 +108,12 @@ RetrievalMetrics evaluate_retrieval(const Tensor<T>& queries, std::span<const in
   for (int64_t i = 0; i < Q; ++i)
     query_class[i] = std::lower_bound(classes.begin(), classes.end(), query_labels[i]) - classes.begin();
 
-  std::vector<T> q_sq(Q), g_sq(G);
-  row_sq_norms(q.data(), Q, D, q_sq.data());
-  row_sq_norms(g.data(), G, D, g_sq.data());
+  std::vector<T> q_sq, g_sq;  // the CPU ranking's; rank_sorted computes its own on the device
+  if (options.device.is_cpu()) {
+    q_sq.resize(Q), g_sq.resize(G);
+    row_sq_norms(q.data(), Q, D, q_sq.data());
+    row_sq_norms(g.data(), G, D, g_sq.data());
+  }
   const auto g_duplicates = duplicate_rows(g.data(), G, D);
 
   int threads = 1;
@@ -131,30 +138,48 @@ RetrievalMetrics evaluate_retrieval(const Tensor<T>& queries, std::span<const in
   out.top_distances.assign(Q * out.keep_top, 0.0);
   std::vector<double> at_k(Q * (P + M), 0.0);  // per query: P@K values, then AP@K values
 
-#pragma omp parallel num_threads(threads)
-  {
-    std::vector<T> dist(block * G);
-    RankingWorkspace<T> ws;
-    std::vector<int64_t> top;
+  // Query qi's P@K, AP@K and kept items from its min(k_max, G) nearest gallery items, nearest first.
+  auto record = [&](int64_t qi, std::span<const int64_t> top, auto&& distance_of, std::vector<uint8_t>& flags) {
+    const int64_t R = rel_end[query_class[qi]] - rel_begin[query_class[qi]];
+    flags.resize(top.size());
+    for (size_t i = 0; i < top.size(); ++i) flags[i] = gallery_labels[top[i]] == query_labels[qi];
+    for (int64_t p = 0; p < P; ++p) at_k[qi * (P + M) + p] = precision_at_k(flags, options.precision_at[p]);
+    for (int64_t m = 0; m < M; ++m) at_k[qi * (P + M) + P + m] = average_precision_at_k(flags, options.map_at[m], R);
+    for (int64_t i = 0; i < out.keep_top; ++i) {
+      out.top_indices[qi * out.keep_top + i] = top[i];
+      out.top_distances[qi * out.keep_top + i] = distance_of(i);
+    }
+  };
+
+  if (!options.device.is_cpu()) {
+    std::vector<int64_t> relevant(Q);
+    for (int64_t i = 0; i < Q; ++i) relevant[i] = rel_end[query_class[i]] - rel_begin[query_class[i]];
+    const SortedRanking r = rank_sorted(q, g, query_labels, gallery_labels, relevant, g_duplicates, k_max,
+                                        options.device);
     std::vector<uint8_t> flags;
+    for (int64_t qi = 0; qi < Q; ++qi) {
+      out.ap[qi] = r.ap[qi];
+      const std::span<const int64_t> top(r.top.data() + qi * r.k, r.k);
+      record(qi, top, [&](int64_t i) { return r.top_distances[qi * r.k + i]; }, flags);
+    }
+  } else {
+#pragma omp parallel num_threads(threads)
+    {
+      std::vector<T> dist(block * G);
+      RankingWorkspace<T> ws;
+      std::vector<int64_t> top;
+      std::vector<uint8_t> flags;
 #pragma omp for schedule(dynamic, 1)
-    for (int64_t b = 0; b < blocks; ++b) {
-      const int64_t q0 = b * block, nq = std::min(block, Q - q0);
-      minus_two_dots(q.data() + q0 * D, nq, g.data(), G, D, dist.data());
-      for (int64_t r = 0; r < nq; ++r) {
-        const int64_t qi = q0 + r, c = query_class[qi];
-        T* row = dist.data() + r * G;
-        finish_distance_row(row, q_sq[qi], g_sq.data(), G, g_duplicates);  // while the row is in cache
-        const std::span<const int64_t> relevant(by_label.data() + rel_begin[c], rel_end[c] - rel_begin[c]);
-        out.ap[qi] = rank_query(row, G, relevant, k_max, ws, top);
-        flags.resize(top.size());
-        for (size_t i = 0; i < top.size(); ++i) flags[i] = gallery_labels[top[i]] == query_labels[qi];
-        for (int64_t p = 0; p < P; ++p) at_k[qi * (P + M) + p] = precision_at_k(flags, options.precision_at[p]);
-        for (int64_t m = 0; m < M; ++m)
-          at_k[qi * (P + M) + P + m] = average_precision_at_k(flags, options.map_at[m], int64_t(relevant.size()));
-        for (int64_t i = 0; i < out.keep_top; ++i) {
-          out.top_indices[qi * out.keep_top + i] = top[i];
-          out.top_distances[qi * out.keep_top + i] = double(row[top[i]]);
+      for (int64_t b = 0; b < blocks; ++b) {
+        const int64_t q0 = b * block, nq = std::min(block, Q - q0);
+        minus_two_dots(q.data() + q0 * D, nq, g.data(), G, D, dist.data());
+        for (int64_t r = 0; r < nq; ++r) {
+          const int64_t qi = q0 + r, c = query_class[qi];
+          T* row = dist.data() + r * G;
+          finish_distance_row(row, q_sq[qi], g_sq.data(), G, g_duplicates);  // while the row is in cache
+          const std::span<const int64_t> relevant(by_label.data() + rel_begin[c], rel_end[c] - rel_begin[c]);
+          out.ap[qi] = rank_query(row, G, relevant, k_max, ws, top);
+          record(qi, top, [&](int64_t i) { return double(row[top[i]]); }, flags);
         }
       }
     }

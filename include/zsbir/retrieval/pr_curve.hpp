@@ -70,7 +70,7 @@ PrecisionRecallCurve precision_recall_curve(const Tensor<T>& queries, std::span<
                                             int64_t levels = 11, int64_t max_queries = 2000) {
   check_finite_rows(queries, "precision_recall_curve: queries");
   check_finite_rows(gallery, "precision_recall_curve: gallery");
-  const Tensor<T> q = queries.contiguous(), g = gallery.contiguous();
+  const Tensor<T> q = queries.cpu().contiguous(), g = gallery.cpu().contiguous();
   const int64_t Q = q.size(0), G = g.size(0), D = q.size(1);
   ZSBIR_CHECK(g.size(1) == D && int64_t(query_labels.size()) == Q && int64_t(gallery_labels.size()) == G,
               "precision_recall_curve: queries ", to_string(q.shape()), " with ", query_labels.size(),

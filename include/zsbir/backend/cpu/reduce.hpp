@@ -3,6 +3,7 @@
 // element reduces one contiguous run.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -72,6 +73,35 @@ void max_dim(const Tensor<T>& x, int64_t dim, const Tensor<T>& values, std::vect
     dst[o] = row[best];
     indices[o] = best;
   }
+}
+
+namespace detail {
+
+/// max_dim_backward's view of gx as (before, n, after): gradient element o = (b, a) of the `outer`
+/// ones goes to gx[b, indices[o], a]. Checks the operands.
+struct MaxScatter {
+  int64_t n, outer, after;
+};
+
+template <Real T>
+MaxScatter max_scatter(const Tensor<T>& g, const std::vector<int64_t>& indices, int64_t dim, const Tensor<T>& gx) {
+  const MaxScatter s{gx.size(dim), g.numel(), numel(Shape(gx.shape().begin() + dim + 1, gx.shape().end()))};
+  ZSBIR_CHECK(g.is_contiguous() && gx.is_contiguous() && static_cast<int64_t>(indices.size()) == s.outer,
+              "max_dim_backward: needs contiguous tensors and one index per gradient element");
+  return s;
+}
+
+}  // namespace detail
+
+// g (A..., 1, B...) contiguous: the gradient of max_dim's values, indices from max_dim -> gx (A..., n,
+// B...) contiguous, overwritten: zero except each slice's first maximum, which receives its gradient.
+template <Real T>
+void max_dim_backward(const Tensor<T>& g, const std::vector<int64_t>& indices, int64_t dim, const Tensor<T>& gx) {
+  const detail::MaxScatter s = detail::max_scatter(g, indices, dim, gx);
+  std::fill(gx.data(), gx.data() + gx.numel(), T(0));
+  const T* src = g.data();
+  T* dst = gx.data();
+  for (int64_t o = 0; o < s.outer; ++o) dst[(o / s.after * s.n + indices[o]) * s.after + o % s.after] = src[o];
 }
 
 }  // namespace zsbir::cpu
