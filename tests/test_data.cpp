@@ -417,15 +417,25 @@ TEST_CASE("TripletSampler: an epoch is every sketch once, shuffled by seed and e
                        doctest::Contains("class 1 needs at least one photo"), Error);
 }
 
-TEST_CASE("TripletLoader: batches are byte-identical for 0, 1 and 3 workers and match their files") {
-  test::TempDir dir("data_triplets");
-  write_dataset(dir.path(), kTrain, kTest);
-  const SbirDataset ds = SbirDataset::open(dir.path(), Split::train);
+namespace {
+
+// The loader tests' options: triplets of five 8x8 images, seed 42, read on the calling thread.
+TripletLoaderOptions small_loader_options() {
   TripletLoaderOptions opt;
   opt.batch_size = 5;
   opt.image_size = 8;
   opt.seed = 42;
   opt.workers = 0;
+  return opt;
+}
+
+}  // namespace
+
+TEST_CASE("TripletLoader: batches are byte-identical for 0, 1 and 3 workers and match their files") {
+  test::TempDir dir("data_triplets");
+  write_dataset(dir.path(), kTrain, kTest);
+  const SbirDataset ds = SbirDataset::open(dir.path(), Split::train);
+  TripletLoaderOptions opt = small_loader_options();
   TripletLoader serial(ds, opt);
   CHECK(serial.batches_per_epoch() == 4);  // 24 sketches: 4 batches of 5, 4 dropped
   CHECK_THROWS_WITH_AS(serial.next(), doctest::Contains("start_epoch"), Error);
@@ -474,11 +484,7 @@ TEST_CASE("TripletLoader: augmented batches are the same for any worker count an
   test::TempDir dir("data_augment");
   write_dataset(dir.path(), kTrain, kTest);
   const SbirDataset ds = SbirDataset::open(dir.path(), Split::train);
-  TripletLoaderOptions opt;
-  opt.batch_size = 5;
-  opt.image_size = 8;
-  opt.seed = 42;
-  opt.workers = 0;
+  TripletLoaderOptions opt = small_loader_options();
   TripletLoader plain(ds, opt);
   opt.augment.enabled = true;
   TripletLoader serial(ds, opt);
