@@ -543,13 +543,18 @@ TEST_CASE("TripletLoader: start_epoch(e, k) gives batches k.. of the full epoch;
 }
 
 TEST_CASE("loaders: an image that fails to decode in a worker is an Error naming it on next()") {
-  test::TempDir dir("data_truncated");
-  // Two classes, one photo each; b's photo is cut after its header, so open() (headers only) accepts
-  // it but decoding fails, and every triplet needs it (a's only negative class is b).
+  test::TempDir dir("data_bad_pixels");
+  // Two classes, one photo each; b's photo has a broken zlib stream in its pixel data (IDAT), so open()
+  // (headers and chunk structure only) accepts it but decoding fails, and every triplet needs it (a's
+  // only negative class is b).
   write_dataset(dir.path(), {{"a", 1, 4, {0}}, {"b", 1, 4, {1}}}, {{"x", 1, 1, {2}}});
   const fs::path cut = dir / "photos/b/p0.png";
-  const std::vector<unsigned char> bytes = test::read_bytes(cut);
-  io::write_file_bytes(cut, bytes.data(), 40);
+  std::vector<unsigned char> bytes = test::read_bytes(cut);
+  const std::string idat = "IDAT";
+  const auto data = std::search(bytes.begin(), bytes.end(), idat.begin(), idat.end());
+  REQUIRE(data + 6 < bytes.end());
+  data[4] = data[5] = 0xFF;  // the zlib header: no valid compression method
+  io::write_file_bytes(cut, bytes.data(), bytes.size());
   const SbirDataset ds = SbirDataset::open(dir.path(), Split::train);
   for (int workers : {0, 2}) {
     TripletLoaderOptions opt;

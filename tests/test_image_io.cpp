@@ -158,7 +158,21 @@ TEST_CASE("image: unreadable files and bad arguments give errors naming the file
   expect([&] { zsbir::io::load_image(empty); }, {empty.string(), "empty"});
   const std::vector<unsigned char> png = zsbir::test::read_bytes(kFixtures / "rgba_5x3.png");
   zsbir::io::write_file_bytes(cut, png.data(), png.size() / 2);
-  expect([&] { zsbir::io::load_image(cut); }, {cut.string(), "cannot decode"});
+  expect([&] { zsbir::io::load_image(cut); }, {cut.string(), "cannot decode", "truncated PNG"});
+
+  // A chunk after IHDR (8 signature bytes + 25): unknown and critical, refused before stb (whose message
+  // for it lives in a buffer shared by all threads); unknown and ancillary, skipped as the format says.
+  auto with_chunk = [&](const char* type) {
+    std::vector<unsigned char> out = png;
+    out.insert(out.begin() + 33, 12, 0);  // length 0, the type, a CRC stb does not check
+    for (size_t k = 0; k < 4; ++k) out[37 + k] = static_cast<unsigned char>(type[k]);
+    return out;
+  };
+  const std::vector<unsigned char> critical = with_chunk("QXZT"), ancillary = with_chunk("qxZT");
+  expect([&] { zsbir::io::decode_image(critical.data(), critical.size(), "critical.png"); },
+         {"critical.png", "corrupt PNG: unknown critical chunk 'QXZT' at byte 33"});
+  CHECK_CLOSE(zsbir::io::decode_image(ancillary.data(), ancillary.size(), "ancillary.png"),
+              zsbir::io::decode_image(png.data(), png.size(), "original.png"), 0.0, 0.0);
 
   // A header that declares more pixels than the limit is refused before stb allocates them.
   std::vector<unsigned char> bomb = png;
