@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "zsbir/core/error.hpp"
+#include "zsbir/io/file.hpp"
 #include "zsbir/io/posix_file.hpp"
 
 namespace zsbir::test {
@@ -49,6 +50,11 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+/// Writes `text` as the whole of the file at `path`.
+inline void write_text(const std::filesystem::path& path, const std::string& text) {
+  io::write_file_bytes(path, text.data(), text.size());
+}
 
 /// The bytes of a file.
 inline std::vector<unsigned char> read_bytes(const std::filesystem::path& path) {

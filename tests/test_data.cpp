@@ -47,7 +47,7 @@ void write_tagged_png(const fs::path& path, int cls, int index, Domain domain) {
   io::save_image(path, px.data(), 8, 8, 3);
 }
 
-void write_text(const fs::path& path, const std::string& text) { io::write_file_bytes(path, text.data(), text.size()); }
+using test::write_text;
 
 void write_vectors(const fs::path& path, const std::vector<ClassSpec>& classes) {
   std::vector<float> v;

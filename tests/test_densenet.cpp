@@ -16,9 +16,9 @@ using models::DenseNetConfig;
 
 namespace {
 
-const std::string kFixture =
+const std::string kDensenetFixture =
     (std::filesystem::path(__FILE__).parent_path() / "fixtures" / "densenet" / "tiny_densenet.safetensors").string();
-const DenseNetConfig kTiny{4, {2, 3}, 8, 2};
+const DenseNetConfig kTinyDensenet{4, {2, 3}, 8, 2};
 
 // The entries of `file` named prefix + key, as a state dict of `key`s (I64 entries become integers).
 StateDict<float> read_state(const io::SafetensorsFile& file, const std::string& prefix) {
@@ -84,14 +84,14 @@ std::string param_class(const std::string& name) {
 }  // namespace
 
 TEST_CASE("DenseNet's state-dict keys are torchvision's, in torchvision's order") {
-  const io::SafetensorsFile file(kFixture);
+  const io::SafetensorsFile file(kDensenetFixture);
   auto keys_of = [](const StateDict<float>& sd) {
     std::vector<std::string> out;
     for (const auto& e : sd) out.push_back(e.name);
     return out;
   };
   Generator gen(1);
-  CHECK(keys_of(models::DenseNet<float>(kTiny, 5, gen).state_dict()) ==
+  CHECK(keys_of(models::DenseNet<float>(kTinyDensenet, 5, gen).state_dict()) ==
         split_lines(file.metadata().at("state_dict_keys")));
   models::DenseNet<float> d121(models::densenet121(), 1000, gen);
   CHECK(keys_of(d121.state_dict()) == split_lines(file.metadata().at("densenet121_keys")));
@@ -103,8 +103,8 @@ TEST_CASE("DenseNet's state-dict keys are torchvision's, in torchvision's order"
 }
 
 TEST_CASE("DenseNet matches torchvision: embedding, gradients, running statistics, eval outputs") {
-  const io::SafetensorsFile file(kFixture);
-  models::Encoder<float> encoder(kTiny);
+  const io::SafetensorsFile file(kDensenetFixture);
+  models::Encoder<float> encoder(kTinyDensenet);
   StateDict<float> init;
   for (auto& e : read_state(file, "init.features.")) init.push_back({"features." + e.name, e.tensor, e.integer});
   encoder.load_state_dict(init);
@@ -134,7 +134,7 @@ TEST_CASE("DenseNet matches torchvision: embedding, gradients, running statistic
                1e-4);
 
   // The whole model, with the running statistics the training step left.
-  models::DenseNet<float> net(kTiny, 5);
+  models::DenseNet<float> net(kTinyDensenet, 5);
   StateDict<float> after = read_state(file, "init.");
   for (auto& e : after)
     if (e.name.find("running_") != std::string::npos || e.is_integer()) {
@@ -189,7 +189,7 @@ TEST_CASE("DenseNet presets and configuration checks") {
 
 TEST_CASE("Encoder pools globally at any input size; eval mode leaves the statistics alone") {
   Generator gen(5);
-  models::Encoder<float> encoder(kTiny, gen);
+  models::Encoder<float> encoder(kTinyDensenet, gen);
   CHECK(encoder.embedding_dim() == 20);
   const Variable<float> x(test::uniform<float>({3, 3, 45, 53}, 0, 1, 7));
   const Variable<float> emb = encoder.forward(x);

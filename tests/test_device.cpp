@@ -118,8 +118,8 @@ TEST_CASE("the CUDA unit, when linked, registers a runtime, full kernel tables a
     CHECK(cuda_status().reason.find("not compiled into this program") != std::string::npos);
     return;
   }
-  const KernelTable<float>* f = detail::cuda_kernel_slot<float>();
-  const KernelTable<double>* d = detail::cuda_kernel_slot<double>();
+  const KernelTable<float>* f = zsbir::detail::cuda_kernel_slot<float>();
+  const KernelTable<double>* d = zsbir::detail::cuda_kernel_slot<double>();
   REQUIRE(f != nullptr);
   REQUIRE(d != nullptr);
   std::vector<std::string> missing;

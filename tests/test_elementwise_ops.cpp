@@ -16,9 +16,7 @@ using Vs = std::vector<V>;
 
 namespace {
 
-// Central differences in double with h = 1e-6 are good to ~1e-9 on these smooth inputs, so the
-// gradchecks here are 1000x tighter than gradcheck's defaults: a gradient off by 0.01% fails.
-constexpr double kEps = 1e-6, kAtol = 1e-7, kRtol = 1e-6;
+using test::kAtol, test::kEps, test::kRtol;  // gradcheck tolerances (helpers.hpp)
 
 /// Moves every element closer than `margin` to one of `kinks` out to kink +- margin, so that
 /// finite differences never straddle a point where the op is not differentiable.
@@ -83,7 +81,7 @@ void check_binary(Op op, Ref ref, const Tensor<double>& a0, const Tensor<double>
   CHECK_CLOSE(bf.grad(), b.grad(), 1e-5, float_rtol * 4);
 }
 
-const Shape kShape{3, 5, 7};
+const Shape kElementwiseShape{3, 5, 7};
 
 }  // namespace
 
@@ -125,8 +123,8 @@ TEST_CASE("elementwise binary ops: shape errors name the op and both shapes") {
 }
 
 TEST_CASE("elementwise unary ops: values against std::, gradchecks, float vs double") {
-  const Tensor<double> x = test::uniform(kShape, -2, 2, 10);
-  const Tensor<double> pos = test::uniform(kShape, 0.2, 3, 11);
+  const Tensor<double> x = test::uniform(kElementwiseShape, -2, 2, 10);
+  const Tensor<double> pos = test::uniform(kElementwiseShape, 0.2, 3, 11);
   SUBCASE("neg") { check_unary([](const auto& v) { return neg(v); }, [](double v) { return -v; }, x); }
   SUBCASE("unary minus") { check_unary([](const auto& v) { return -v; }, [](double v) { return -v; }, x); }
   SUBCASE("exp") { check_unary([](const auto& v) { return exp(v); }, [](double v) { return std::exp(v); }, x); }
@@ -164,7 +162,7 @@ TEST_CASE("elementwise unary ops: values against std::, gradchecks, float vs dou
 }
 
 TEST_CASE("elementwise scalar operators: values and gradients") {
-  const Tensor<double> x = test::uniform(kShape, -2, 2, 12);
+  const Tensor<double> x = test::uniform(kElementwiseShape, -2, 2, 12);
   check_unary([](const auto& v) { return v + 1.7; }, [](double v) { return v + 1.7; }, x);
   check_unary([](const auto& v) { return 1.7 + v; }, [](double v) { return 1.7 + v; }, x);
   check_unary([](const auto& v) { return v - 0.3; }, [](double v) { return v - 0.3; }, x);

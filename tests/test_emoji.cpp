@@ -22,9 +22,7 @@ namespace emoji = zsbir::data::emoji;
 
 namespace {
 
-void write_text(const fs::path& p, const std::string& text) {
-  zsbir::io::write_file_bytes(p, text.data(), text.size());
-}
+using zsbir::test::write_text;
 
 // The tests that render need the four Debian files; without them they print why and stop.
 bool sources_installed() {

@@ -6,7 +6,7 @@ namespace {
 
 using namespace zsbir;
 
-constexpr double kLambdas[] = {0.0, 0.3, 1.0, 2.5};
+constexpr double kReversalLambdas[] = {0.0, 0.3, 1.0, 2.5};
 
 // A small differentiable map with broadcasting, to put the GRL inside: tanh(x * w) (3,5) * (5,).
 template <class T>
@@ -18,7 +18,7 @@ Variable<T> features(const Variable<T>& x, const Variable<T>& w) {
 
 TEST_CASE_TEMPLATE("grad_reverse is the identity in the forward pass", T, double, float) {
   Variable<T> x(test::uniform<T>({3, 5}, -2, 2, 1), true);
-  for (double lambda : kLambdas) {
+  for (double lambda : kReversalLambdas) {
     const Variable<T> y = grad_reverse(x, lambda);
     CHECK_CLOSE(y.data(), x.data(), 0.0, 0.0);
     CHECK(y.requires_grad());
@@ -32,7 +32,7 @@ TEST_CASE_TEMPLATE("grad_reverse multiplies the incoming gradient by -lambda", T
   const double rtol = std::is_same_v<T, double> ? 1e-15 : 1e-7;
   const Tensor<T> g = test::uniform<T>({3, 5}, -2, 2, 3);
   const std::vector<T> g_before = g.to_vector();
-  for (double lambda : kLambdas) {
+  for (double lambda : kReversalLambdas) {
     CAPTURE(lambda);
     Variable<T> x(test::uniform<T>({3, 5}, -2, 2, 4), true);
     const std::vector<T> x_before = x.data().to_vector();
@@ -50,7 +50,7 @@ TEST_CASE("grad_reverse passes gradcheck inside a lambda-scaled composition") {
   // The reversed gradient is not the derivative of the forward value, so gradcheck needs a function
   // whose true derivative it is: grl(h) - (1 + lambda) * detach(h) has the value -lambda * h, and
   // autograd sees only the grl path, whose gradient must therefore be -lambda * h'.
-  for (double lambda : kLambdas) {
+  for (double lambda : kReversalLambdas) {
     CAPTURE(lambda);
     auto f = [lambda](const std::vector<Variable<double>>& in) {
       const Variable<double> h = features(in[0], in[1]);
@@ -94,7 +94,7 @@ TEST_CASE("through grad_reverse a loss's gradient is the negated, scaled gradien
   };
   const Grads plain = run(2, -1);
   const Grads task_only = run(1, -1);
-  for (double lambda : kLambdas) {
+  for (double lambda : kReversalLambdas) {
     CAPTURE(lambda);
     const Grads reversed = run(2, lambda);
     // Every op below the GRL is linear in the gradient, so the scaling commutes up to rounding.

@@ -23,7 +23,7 @@ namespace {
 
 using zsbir::test::error_of;
 
-const fs::path kFixtures = fs::path(__FILE__).parent_path() / "fixtures" / "image";
+const fs::path kImageFixtures = fs::path(__FILE__).parent_path() / "fixtures" / "image";
 
 
 // The 5x7 pattern of make_image_npy_fixture.py, as (1, 5, 7).
@@ -38,7 +38,7 @@ Tensor<T> resize_pattern() {
 }  // namespace
 
 TEST_CASE("image: RGBA PNG decodes to (3, H, W) with alpha composited on white") {
-  const Tensor<float> img = zsbir::io::load_image(kFixtures / "rgba_5x3.png");
+  const Tensor<float> img = zsbir::io::load_image(kImageFixtures / "rgba_5x3.png");
   REQUIRE(img.shape() == zsbir::Shape{3, 3, 5});
   Tensor<float> expected = Tensor<float>::empty({3, 3, 5});
   Tensor<float> luma = Tensor<float>::empty({1, 3, 5});
@@ -51,7 +51,7 @@ TEST_CASE("image: RGBA PNG decodes to (3, H, W) with alpha composited on white")
                                               0.114 * expected.at({2, y, x}));
     }
   CHECK_CLOSE(img, expected, 1e-6, 0.0);
-  CHECK_CLOSE(zsbir::io::load_image(kFixtures / "rgba_5x3.png", 1), luma, 1e-6, 0.0);
+  CHECK_CLOSE(zsbir::io::load_image(kImageFixtures / "rgba_5x3.png", 1), luma, 1e-6, 0.0);
 }
 
 TEST_CASE("image: grey and grey+alpha PNGs replicate to RGB or stay one channel") {
@@ -62,16 +62,16 @@ TEST_CASE("image: grey and grey+alpha PNGs replicate to RGB or stay one channel"
       grey.at({0, y, x}) = static_cast<float>(g);
       grey_alpha.at({0, y, x}) = static_cast<float>(g * a + (1 - a));
     }
-  const Tensor<float> rgb = zsbir::io::load_image(kFixtures / "gray_7x5.png");
+  const Tensor<float> rgb = zsbir::io::load_image(kImageFixtures / "gray_7x5.png");
   REQUIRE(rgb.shape() == zsbir::Shape{3, 5, 7});
   for (int64_t c = 0; c < 3; ++c) CHECK_CLOSE(rgb.narrow(0, c, 1), grey, 1e-7, 0.0);
-  CHECK_CLOSE(zsbir::io::load_image(kFixtures / "gray_7x5.png", 1), grey, 1e-6, 0.0);
-  CHECK_CLOSE(zsbir::io::load_image(kFixtures / "gray_alpha_7x5.png", 1), grey_alpha, 1e-6, 0.0);
+  CHECK_CLOSE(zsbir::io::load_image(kImageFixtures / "gray_7x5.png", 1), grey, 1e-6, 0.0);
+  CHECK_CLOSE(zsbir::io::load_image(kImageFixtures / "gray_alpha_7x5.png", 1), grey_alpha, 1e-6, 0.0);
 }
 
 TEST_CASE("image: JPEG decodes within 3.5/255 of PIL (libjpeg) and 0.25/255 on average") {
-  const Tensor<float> ours = zsbir::io::load_image(kFixtures / "gradient_33x21_q95.jpg");
-  const Tensor<float> pil = zsbir::io::load_npy<float>(kFixtures / "gradient_33x21_q95_pil.npy");
+  const Tensor<float> ours = zsbir::io::load_image(kImageFixtures / "gradient_33x21_q95.jpg");
+  const Tensor<float> pil = zsbir::io::load_npy<float>(kImageFixtures / "gradient_33x21_q95_pil.npy");
   REQUIRE(ours.shape() == pil.shape());
   CHECK_CLOSE(ours, pil, 3.5 / 255, 0.0);  // measured: 3/255 at most, 0.11/255 on average
   double mean = 0;
@@ -156,7 +156,7 @@ TEST_CASE("image: unreadable files and bad arguments give errors naming the file
   expect([&] { zsbir::io::load_image(garbage); }, {garbage.string(), "cannot decode", "unknown image type"});
   zsbir::io::write_file_bytes(empty, junk.data(), 0);
   expect([&] { zsbir::io::load_image(empty); }, {empty.string(), "empty"});
-  const std::vector<unsigned char> png = zsbir::test::read_bytes(kFixtures / "rgba_5x3.png");
+  const std::vector<unsigned char> png = zsbir::test::read_bytes(kImageFixtures / "rgba_5x3.png");
   zsbir::io::write_file_bytes(cut, png.data(), png.size() / 2);
   expect([&] { zsbir::io::load_image(cut); }, {cut.string(), "cannot decode", "truncated PNG"});
 
@@ -186,10 +186,10 @@ TEST_CASE("image: unreadable files and bad arguments give errors naming the file
   zsbir::io::write_file_bytes(huge, bomb.data(), bomb.size());
   expect([&] { zsbir::io::load_image(huge); },
          {huge.string(), "the header declares 10000x10000 pixels, more than the limit of 67108864"});
-  expect([&] { zsbir::io::load_image(kFixtures / "rgba_5x3.png", 3, 14); }, {"5x3 pixels, more than the limit of 14"});
+  expect([&] { zsbir::io::load_image(kImageFixtures / "rgba_5x3.png", 3, 14); }, {"5x3 pixels, more than the limit of 14"});
 
   // A JPEG Huffman table of more than 256 codes, which stb 2.27 would write past its arrays for.
-  std::vector<unsigned char> jpeg = zsbir::test::read_bytes(kFixtures / "gradient_33x21_q95.jpg");
+  std::vector<unsigned char> jpeg = zsbir::test::read_bytes(kImageFixtures / "gradient_33x21_q95.jpg");
   const unsigned char marker[] = {0xFF, 0xC4};
   const auto dht = std::search(jpeg.begin(), jpeg.end(), std::begin(marker), std::end(marker));
   REQUIRE(dht != jpeg.end());

@@ -20,7 +20,7 @@ namespace {
 
 using zsbir::test::error_of;
 
-const fs::path kFixtures = fs::path(__FILE__).parent_path() / "fixtures" / "npy";
+const fs::path kNpyFixtures = fs::path(__FILE__).parent_path() / "fixtures" / "npy";
 
 
 // A .npy file of the given version and header text around `data`, laid out by hand.
@@ -46,14 +46,14 @@ std::vector<unsigned char> float_bytes(const std::vector<float>& v) {
 }  // namespace
 
 TEST_CASE("npy: files written by numpy.save read back exactly, converted to the requested type") {
-  const Tensor<double> a = zsbir::io::load_npy<double>(kFixtures / "f64_2x3.npy");
+  const Tensor<double> a = zsbir::io::load_npy<double>(kNpyFixtures / "f64_2x3.npy");
   CHECK_CLOSE(a, Tensor<double>::from_vector({1.5, -2.25, 3.0, 4.0, 5.0, 6.125}, {2, 3}), 0.0, 0.0);
-  const Tensor<float> af = zsbir::io::load_npy<float>(kFixtures / "f64_2x3.npy");
+  const Tensor<float> af = zsbir::io::load_npy<float>(kNpyFixtures / "f64_2x3.npy");
   CHECK_CLOSE(af, Tensor<float>::from_vector({1.5f, -2.25f, 3.0f, 4.0f, 5.0f, 6.125f}, {2, 3}), 0.0, 0.0);
 
-  const Tensor<float> v = zsbir::io::load_npy<float>(kFixtures / "f32_7.npy");  // arange(7) * 0.5 - 1
+  const Tensor<float> v = zsbir::io::load_npy<float>(kNpyFixtures / "f32_7.npy");  // arange(7) * 0.5 - 1
   CHECK_CLOSE(v, Tensor<float>::from_vector({-1.0f, -0.5f, 0.0f, 0.5f, 1.0f, 1.5f, 2.0f}, {7}), 0.0, 0.0);
-  const Tensor<double> s = zsbir::io::load_npy<double>(kFixtures / "f32_scalar.npy");
+  const Tensor<double> s = zsbir::io::load_npy<double>(kNpyFixtures / "f32_scalar.npy");
   CHECK(s.dim() == 0);
   CHECK(s.item() == 2.5);
 }
@@ -102,7 +102,7 @@ TEST_CASE("npy: written headers have numpy's exact text, version 1.0 and 64-byte
     CHECK(b.size() == 10 + header_len + 4 * static_cast<size_t>(zsbir::numel(c.shape)));
   }
   // The fixture numpy wrote for the same kind of array has the same header length.
-  CHECK(zsbir::test::read_bytes(kFixtures / "f32_7.npy").size() == 128 + 7 * 4);
+  CHECK(zsbir::test::read_bytes(kNpyFixtures / "f32_7.npy").size() == 128 + 7 * 4);
 }
 
 TEST_CASE("npy: versions 2.0 and 3.0 and double-quoted keys are read") {
@@ -124,9 +124,9 @@ TEST_CASE("npy: malformed or unsupported files are refused with the file's name 
     CHECK_MESSAGE(msg.find(problem) != std::string::npos, msg);
   };
   expect(dir / "missing.npy", "cannot open");
-  expect(kFixtures / "fortran_f8.npy", "Fortran");
-  expect(kFixtures / "int64.npy", "'<i8'");
-  expect(kFixtures / "big_endian_f4.npy", "'>f4'");
+  expect(kNpyFixtures / "fortran_f8.npy", "Fortran");
+  expect(kNpyFixtures / "int64.npy", "'<i8'");
+  expect(kNpyFixtures / "big_endian_f4.npy", "'>f4'");
 
   const std::string text = "not an array";
   zsbir::io::write_file_bytes(dir / "text.npy", text.data(), text.size());

@@ -16,7 +16,7 @@ namespace {
 
 /// A shuffled 0..n-1 scaled into [-1, 1): all values distinct and 2/n apart, so no max window has a
 /// tie and a finite-difference step cannot reorder a window.
-Tensor<double> distinct(const Shape& shape, uint64_t seed) {
+Tensor<double> spread_distinct(const Shape& shape, uint64_t seed) {
   Generator gen(seed);
   const int64_t n = numel(shape);
   std::vector<double> v(static_cast<size_t>(n));
@@ -28,10 +28,10 @@ Tensor<double> distinct(const Shape& shape, uint64_t seed) {
 using PoolFn = std::function<Variable<double>(const Variable<double>&)>;
 
 /// y = f(x) and gx = d<gy, y>/dx through autograd, for a random gy.
-struct Run {
+struct PoolRun {
   Tensor<double> y, gy, gx;
 };
-Run run(const PoolFn& f, const Tensor<double>& x, uint64_t seed) {
+PoolRun run(const PoolFn& f, const Tensor<double>& x, uint64_t seed) {
   Variable<double> v(x.clone(), true);
   const Variable<double> y = f(v);
   const Tensor<double> gy = test::uniform<double>(y.shape(), -1, 1, seed);
@@ -50,7 +50,7 @@ TEST_CASE("max_pool2d and avg_pool2d match the naive reference over kernel, stri
   const std::vector<Size2d> dilations = {1, {2, 1}, 2};
   int compared = 0, too_small = 0;
   for (const Shape& shape : {kShapes[0], kShapes[1], Shape{1, 2, 3, 2}}) {  // the last is too small for some
-    const Tensor<double> x = distinct(shape, 7);
+    const Tensor<double> x = spread_distinct(shape, 7);
     const int64_t H = shape[2], W = shape[3];
     for (Size2d k : kernels)
       for (const auto& s_opt : strides)
@@ -60,8 +60,8 @@ TEST_CASE("max_pool2d and avg_pool2d match the naive reference over kernel, stri
               if (p.h > k.h / 2 || p.w > k.w / 2) continue;  // rejected, see the option-check test
               const Size2d s = s_opt.value_or(k);
               CAPTURE(to_string(shape));
-              INFO("kernel ", detail::pair_string(k), " stride ", detail::pair_string(s), " padding ",
-                   detail::pair_string(p), " dilation ", detail::pair_string(d), " ceil_mode ", ceil_mode);
+              INFO("kernel ", zsbir::detail::pair_string(k), " stride ", zsbir::detail::pair_string(s), " padding ",
+                   zsbir::detail::pair_string(p), " dilation ", zsbir::detail::pair_string(d), " ceil_mode ", ceil_mode);
               const auto rows = reference::fixed_taps(H, k.h, s.h, p.h, d.h, ceil_mode);
               const auto cols = reference::fixed_taps(W, k.w, s.w, p.w, d.w, ceil_mode);
               const MaxPool2dOptions mopt{.stride = s_opt, .padding = p, .dilation = d, .ceil_mode = ceil_mode};
@@ -71,7 +71,7 @@ TEST_CASE("max_pool2d and avg_pool2d match the naive reference over kernel, stri
                 ++too_small;
                 continue;
               }
-              const Run fast = run([&](const Variable<double>& v) { return max_pool2d(v, k, mopt); }, x, 11);
+              const PoolRun fast = run([&](const Variable<double>& v) { return max_pool2d(v, k, mopt); }, x, 11);
               const reference::PoolResult ref = reference::pool(x, fast.gy, rows, cols, reference::PoolKind::max);
               CHECK_CLOSE(fast.y, ref.y, 0.0, 0.0);  // both pick the same element
               CHECK_CLOSE(fast.gx, ref.gx, 1e-14, 0.0);
@@ -81,7 +81,7 @@ TEST_CASE("max_pool2d and avg_pool2d match the naive reference over kernel, stri
                 const AvgPool2dOptions aopt{
                     .stride = s_opt, .padding = p, .ceil_mode = ceil_mode, .count_include_pad = count_include_pad};
                 CAPTURE(count_include_pad);
-                const Run a = run([&](const Variable<double>& v) { return avg_pool2d(v, k, aopt); }, x, 13);
+                const PoolRun a = run([&](const Variable<double>& v) { return avg_pool2d(v, k, aopt); }, x, 13);
                 const reference::PoolResult r = reference::pool(
                     x, a.gy, rows, cols,
                     count_include_pad ? reference::PoolKind::avg_include_pad : reference::PoolKind::avg, p.h, p.w);
@@ -96,17 +96,17 @@ TEST_CASE("max_pool2d and avg_pool2d match the naive reference over kernel, stri
 
 TEST_CASE("adaptive pools match the naive reference for outputs smaller, equal and larger than the input") {
   for (const Shape& shape : kShapes) {
-    const Tensor<double> x = distinct(shape, 3);
+    const Tensor<double> x = spread_distinct(shape, 3);
     const std::vector<Size2d> outs = {1, {2, 3}, {3, 2}, {4, 5}, {shape[2], shape[3]}, {shape[2] + 3, shape[3] + 2}};
     for (Size2d o : outs) {
       CAPTURE(to_string(shape));
-      INFO("output size ", detail::pair_string(o));
+      INFO("output size ", zsbir::detail::pair_string(o));
       const auto rows = reference::adaptive_taps(shape[2], o.h), cols = reference::adaptive_taps(shape[3], o.w);
-      const Run m = run([&](const Variable<double>& v) { return adaptive_max_pool2d(v, o); }, x, 5);
+      const PoolRun m = run([&](const Variable<double>& v) { return adaptive_max_pool2d(v, o); }, x, 5);
       const reference::PoolResult rm = reference::pool(x, m.gy, rows, cols, reference::PoolKind::max);
       CHECK_CLOSE(m.y, rm.y, 0.0, 0.0);
       CHECK_CLOSE(m.gx, rm.gx, 1e-14, 0.0);
-      const Run a = run([&](const Variable<double>& v) { return adaptive_avg_pool2d(v, o); }, x, 6);
+      const PoolRun a = run([&](const Variable<double>& v) { return adaptive_avg_pool2d(v, o); }, x, 6);
       const reference::PoolResult ra = reference::pool(x, a.gy, rows, cols, reference::PoolKind::avg);
       CHECK_CLOSE(a.y, ra.y, 1e-14, 1e-13);
       CHECK_CLOSE(a.gx, ra.gx, 1e-14, 1e-13);
@@ -115,14 +115,14 @@ TEST_CASE("adaptive pools match the naive reference for outputs smaller, equal a
 }
 
 TEST_CASE("pooling a large input takes the OpenMP path and still matches the naive reference") {
-  const Tensor<double> x = distinct({4, 16, 33, 35}, 9);  // 73920 elements: past the parallel grain
+  const Tensor<double> x = spread_distinct({4, 16, 33, 35}, 9);  // 73920 elements: past the parallel grain
   const auto rows = reference::fixed_taps(33, 3, 2, 1, 1, true), cols = reference::fixed_taps(35, 3, 2, 1, 1, true);
-  const Run m = run(
+  const PoolRun m = run(
       [](const Variable<double>& v) { return max_pool2d(v, 3, {.stride = 2, .padding = 1, .ceil_mode = true}); }, x, 1);
   const reference::PoolResult rm = reference::pool(x, m.gy, rows, cols, reference::PoolKind::max);
   CHECK_CLOSE(m.y, rm.y, 0.0, 0.0);
   CHECK_CLOSE(m.gx, rm.gx, 1e-14, 0.0);
-  const Run a = run(
+  const PoolRun a = run(
       [](const Variable<double>& v) { return avg_pool2d(v, 3, {.stride = 2, .padding = 1, .ceil_mode = true}); }, x, 2);
   const reference::PoolResult ra = reference::pool(x, a.gy, rows, cols, reference::PoolKind::avg_include_pad, 1, 1);
   CHECK_CLOSE(a.y, ra.y, 1e-14, 1e-13);
@@ -210,7 +210,7 @@ TEST_CASE("pooling matches PyTorch's values") {
 }
 
 TEST_CASE("pooling gradients match central differences in double") {
-  const Tensor<double> x = distinct({2, 3, 7, 5}, 21);  // spacing 2/210: far wider than the step 1e-6
+  const Tensor<double> x = spread_distinct({2, 3, 7, 5}, 21);  // spacing 2/210: far wider than the step 1e-6
   const std::vector<std::pair<const char*, PoolFn>> ops = {
       {"max_pool2d(3, 2, 1, ceil)",
        [](const Variable<double>& v) { return max_pool2d(v, 3, {.stride = 2, .padding = 1, .ceil_mode = true}); }},
@@ -240,7 +240,7 @@ TEST_CASE("pooling gradients match central differences in double") {
 }
 
 TEST_CASE("pooling in float agrees with double") {
-  const Tensor<double> x = distinct({3, 5, 9, 11}, 4);
+  const Tensor<double> x = spread_distinct({3, 5, 9, 11}, 4);
   auto both = [&](auto f) {
     Variable<double> xd(x.clone(), true);
     Variable<float> xf(x.to<float>(), true);
@@ -259,14 +259,14 @@ TEST_CASE("pooling in float agrees with double") {
 }
 
 TEST_CASE("pooling takes (C,H,W) and strided inputs") {
-  const Tensor<double> x = distinct({1, 3, 7, 5}, 2);
+  const Tensor<double> x = spread_distinct({1, 3, 7, 5}, 2);
   const Variable<double> batched(x), unbatched(x.reshape({3, 7, 5}));
   const Tensor<double> a = max_pool2d(batched, 2, {.padding = 1}).data();
   const Tensor<double> b = max_pool2d(unbatched, 2, {.padding = 1}).data();
   REQUIRE(b.shape() == Shape{3, 4, 3});
   CHECK_CLOSE(b, a.reshape({3, 4, 3}), 0.0, 0.0);
   // A transposed view pools like its contiguous copy.
-  const Tensor<double> t = distinct({2, 3, 5, 7}, 3).transpose(2, 3);
+  const Tensor<double> t = spread_distinct({2, 3, 5, 7}, 3).transpose(2, 3);
   CHECK_CLOSE(avg_pool2d(Variable<double>(t), 2).data(), avg_pool2d(Variable<double>(t.contiguous()), 2).data(), 0.0,
               0.0);
 }

@@ -17,11 +17,11 @@ using Vs = std::vector<V>;
 
 namespace {
 
-constexpr double kEps = 1e-6, kAtol = 1e-7, kRtol = 1e-6;  // see test_elementwise_ops.cpp
+using test::kAtol, test::kEps, test::kRtol;  // gradcheck tolerances (helpers.hpp)
 
 /// A random arrangement of 0, 0.37, 0.74, ... minus an offset: no two elements closer than 0.37, so
 /// a finite-difference step never changes which element is the maximum.
-Tensor<double> distinct(const Shape& shape, uint64_t seed) {
+Tensor<double> spaced_distinct(const Shape& shape, uint64_t seed) {
   const int64_t n = numel(shape);
   std::vector<double> v(n);
   std::iota(v.begin(), v.end(), 0.0);
@@ -31,7 +31,7 @@ Tensor<double> distinct(const Shape& shape, uint64_t seed) {
   return Tensor<double>::from_vector(v, shape);
 }
 
-const Shape kShape{3, 5, 7};
+const Shape kReduceShape{3, 5, 7};
 
 struct DimsCase {
   std::vector<int64_t> dims;
@@ -46,7 +46,7 @@ const std::vector<DimsCase> kDimsCases = {
 }  // namespace
 
 TEST_CASE("sum and mean: values against the naive reference, contiguous and strided") {
-  const Tensor<double> x = test::uniform(kShape, -1, 1, 1);
+  const Tensor<double> x = test::uniform(kReduceShape, -1, 1, 1);
   // The same values behind a permuted view: the kernel must gather them through the strides.
   const Tensor<double> xp = x.permute({2, 0, 1}).contiguous().permute({1, 2, 0});
   REQUIRE_FALSE(xp.is_contiguous());
@@ -68,7 +68,7 @@ TEST_CASE("sum and mean: values against the naive reference, contiguous and stri
 }
 
 TEST_CASE("sum and mean: gradchecks and float vs double") {
-  const Tensor<double> x = test::uniform(kShape, -1, 1, 2);
+  const Tensor<double> x = test::uniform(kReduceShape, -1, 1, 2);
   for (const auto& [dims, keepdim] : kDimsCases) {
     CAPTURE(to_string(dims));
     CAPTURE(keepdim);
@@ -106,7 +106,7 @@ TEST_CASE("sum and mean: errors name the op and the shape") {
 }
 
 TEST_CASE("max over a dimension: values and argmax against the naive reference") {
-  const Tensor<double> x = distinct(kShape, 4);
+  const Tensor<double> x = spaced_distinct(kReduceShape, 4);
   const Tensor<double> xt = x.transpose(0, 2).contiguous().transpose(0, 2);  // same values, strided
   REQUIRE_FALSE(xt.is_contiguous());
   for (int64_t dim : {0, 1, 2, -1, -3}) {
@@ -155,7 +155,7 @@ TEST_CASE("max: ties, NaN and the gradient conventions of PyTorch") {
 }
 
 TEST_CASE("max: gradchecks on well-separated values, float vs double") {
-  const Tensor<double> x = distinct(kShape, 5);
+  const Tensor<double> x = spaced_distinct(kReduceShape, 5);
   for (int64_t dim : {0, 1, -1}) {
     for (bool keepdim : {false, true}) {
       CAPTURE(dim);

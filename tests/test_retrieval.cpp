@@ -30,11 +30,11 @@ namespace rt = zsbir::retrieval;
 
 namespace {
 
-const fs::path kFixture = fs::path(__FILE__).parent_path() / "fixtures" / "retrieval" / "metrics.json";
+const fs::path kMetricsFixture = fs::path(__FILE__).parent_path() / "fixtures" / "retrieval" / "metrics.json";
 
 nlohmann::json load_fixture() {
-  std::ifstream in(kFixture);
-  REQUIRE_MESSAGE(in.good(), "cannot open ", kFixture.string());
+  std::ifstream in(kMetricsFixture);
+  REQUIRE_MESSAGE(in.good(), "cannot open ", kMetricsFixture.string());
   return nlohmann::json::parse(in);
 }
 

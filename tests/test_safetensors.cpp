@@ -20,22 +20,16 @@ namespace {
 
 using zsbir::test::error_of;
 
-const fs::path kFixtures = fs::path(__FILE__).parent_path() / "fixtures" / "safetensors";
+const fs::path kSafetensorsFixtures = fs::path(__FILE__).parent_path() / "fixtures" / "safetensors";
 
-// A fresh directory, removed with everything in it at scope exit.
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& tag)
-      : path(fs::temp_directory_path() / ("zsbir_" + tag + "_" + std::to_string(::getpid()))) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-  // Names in the directory that look like an AtomicFileWriter temporary.
+// A fresh directory (removed with everything in it at scope exit) that names its files as strings
+// and counts what look like AtomicFileWriter temporaries.
+struct ScratchDir : zsbir::test::TempDir {
+  using TempDir::TempDir;
+  std::string file(const std::string& name) const { return (path() / name).string(); }
   int temporaries() const {
     int n = 0;
-    for (const auto& e : fs::directory_iterator(path))
+    for (const auto& e : fs::directory_iterator(path()))
       n += e.path().filename().string().find(".tmp.") != std::string::npos;
     return n;
   }
@@ -119,7 +113,7 @@ TEST_CASE("half and bfloat16 decode exactly, subnormals, infinities and NaN incl
 }
 
 TEST_CASE("reads F32, F64, F16, BF16 and I64 tensors that PyTorch wrote") {
-  const std::string path = (kFixtures / "mixed.safetensors").string();
+  const std::string path = (kSafetensorsFixtures / "mixed.safetensors").string();
   const SafetensorsFile f(path);
   CHECK(f.names() == std::vector<std::string>{"bf16.special", "f16.special", "f32.empty", "f32.matrix",
                                               "f32.scalar", "f64.vector", "i64.count", "i64.vector"});
@@ -184,7 +178,7 @@ TEST_CASE("reads F32, F64, F16, BF16 and I64 tensors that PyTorch wrote") {
 }
 
 TEST_CASE("the writer reproduces the reference layout byte for byte") {
-  TempDir dir("safetensors_layout");
+  ScratchDir dir("safetensors_layout");
   SafetensorsWriter w;
   w.add("f32.matrix", Tensor<float>::from_vector(f32_matrix(), {3, 5}))
       .add("f64.vector", Tensor<double>::from_vector(f64_vector()))
@@ -196,13 +190,13 @@ TEST_CASE("the writer reproduces the reference layout byte for byte") {
       .set_metadata("format", "pt");
   const std::string out = dir.file("ours.safetensors");
   w.save(out);
-  const std::string expected = read_bytes((kFixtures / "f32_f64_i64.safetensors").string());
+  const std::string expected = read_bytes((kSafetensorsFixtures / "f32_f64_i64.safetensors").string());
   REQUIRE(!expected.empty());
   CHECK(read_bytes(out) == expected);
 }
 
 TEST_CASE("save then load round-trips values, shapes, metadata and integers") {
-  TempDir dir("safetensors_roundtrip");
+  ScratchDir dir("safetensors_roundtrip");
   const std::string path = dir.file("roundtrip.safetensors");
   const auto a = test::uniform<float>({3, 5, 7}, -2, 2, 11);
   const auto b = test::uniform<double>({5, 3}, -1e3, 1e3, 12);
@@ -263,7 +257,7 @@ TEST_CASE("the writer rejects bad names and tensors") {
 }
 
 TEST_CASE("every corrupt header is rejected with the file name and the problem") {
-  TempDir dir("safetensors_corrupt");
+  ScratchDir dir("safetensors_corrupt");
   int index = 0;
   // Writes `bytes` to a new file and checks that opening it fails with `problem`.
   auto rejects = [&](const std::string& bytes, const std::string& problem) {
@@ -275,13 +269,13 @@ TEST_CASE("every corrupt header is rejected with the file name and the problem")
 
   SUBCASE("the file itself") {
     check_rejected(dir.file("missing.safetensors"), "cannot open");
-    check_rejected(dir.path.string(), "not a regular file");
+    check_rejected(dir.path().string(), "not a regular file");
     rejects("", "too short for the 8-byte header length");
     rejects(std::string(7, '\0'), "too short");
   }
 
   SUBCASE("truncated at any point") {
-    const std::string good = read_bytes((kFixtures / "mixed.safetensors").string());
+    const std::string good = read_bytes((kSafetensorsFixtures / "mixed.safetensors").string());
     uint64_t n = 0;
     std::memcpy(&n, good.data(), 8);
     rejects(good.substr(0, 5), "too short");
@@ -387,7 +381,7 @@ TEST_CASE("every corrupt header is rejected with the file name and the problem")
 }
 
 TEST_CASE("an interrupted save leaves the previous file intact and no temporary behind") {
-  TempDir dir("safetensors_atomic");
+  ScratchDir dir("safetensors_atomic");
   const std::string path = dir.file("ckpt.safetensors");
   SafetensorsWriter first;
   first.add("w", Tensor<float>::full({4}, 1.5f)).set_metadata("epoch", "1");
@@ -399,7 +393,7 @@ TEST_CASE("an interrupted save leaves the previous file intact and no temporary 
       io::AtomicFileWriter out(path);
       out.write("partial", 7);
       CHECK(fs::exists(out.temp_path()));
-      CHECK(fs::path(out.temp_path()).parent_path() == dir.path);
+      CHECK(fs::path(out.temp_path()).parent_path() == dir.path());
       throw std::runtime_error("crash mid-save");
     } catch (const std::runtime_error&) {
     }
@@ -452,26 +446,26 @@ TEST_CASE("an interrupted save leaves the previous file intact and no temporary 
 }
 
 TEST_CASE("check_room_for: a folder proves it can take a file of the size asked, or says why not") {
-  TempDir dir("room");
-  io::check_room_for(dir.path, 1 << 20, "checkpoint folder");
-  CHECK(fs::is_empty(dir.path));  // the probe is gone
+  ScratchDir dir("room");
+  io::check_room_for(dir.path(), 1 << 20, "checkpoint folder");
+  CHECK(fs::is_empty(dir.path()));  // the probe is gone
 
-  const uintmax_t available = fs::space(dir.path).available;
-  const std::string full = error_of([&] { io::check_room_for(dir.path, available + (uint64_t{1} << 30), "output folder"); });
-  CHECK(full.find("the output folder '" + dir.path.string() + "' has ") != std::string::npos);
+  const uintmax_t available = fs::space(dir.path()).available;
+  const std::string full = error_of([&] { io::check_room_for(dir.path(), available + (uint64_t{1} << 30), "output folder"); });
+  CHECK(full.find("the output folder '" + dir.path().string() + "' has ") != std::string::npos);
   CHECK(full.find(std::to_string(available + (uint64_t{1} << 30)) + " are needed") != std::string::npos);
 
   // A limit the free space does not show (a quota, a file-size limit): found by reserving the space.
   const int code = test::in_child_with_file_limit(64 << 10, [&] {
-    const std::string msg = error_of([&] { io::check_room_for(dir.path, 1 << 20, "checkpoint folder"); });
-    return msg.find("cannot write 1048576 bytes to the checkpoint folder '" + dir.path.string() +
+    const std::string msg = error_of([&] { io::check_room_for(dir.path(), 1 << 20, "checkpoint folder"); });
+    return msg.find("cannot write 1048576 bytes to the checkpoint folder '" + dir.path().string() +
                     "': File too large") != std::string::npos
                ? 0
                : 1;
   });
   CHECK(code == 0);
-  CHECK(fs::is_empty(dir.path));
+  CHECK(fs::is_empty(dir.path()));
 
-  const std::string absent = error_of([&] { io::check_room_for(dir.path / "absent", 1, "checkpoint folder"); });
-  CHECK(absent.find("cannot use the checkpoint folder '" + (dir.path / "absent").string() + "'") != std::string::npos);
+  const std::string absent = error_of([&] { io::check_room_for(dir.path() / "absent", 1, "checkpoint folder"); });
+  CHECK(absent.find("cannot use the checkpoint folder '" + (dir.path() / "absent").string() + "'") != std::string::npos);
 }

@@ -12,10 +12,10 @@ using models::SbirModel;
 namespace {
 
 // Encoders: growth 4, blocks (2, 2), 8 initial features, bn_size 2 -> 16-d embeddings; D: 2 x width 6.
-const models::SbirModelConfig kTiny{{4, {2, 2}, 8, 2}, 6, 2};
+const models::SbirModelConfig kTinyModel{{4, {2, 2}, 8, 2}, 6, 2};
 
 template <Real T>
-struct Batch {
+struct TinyBatch {
   Tensor<T> anchor = test::uniform<T>({3, 3, 32, 32}, 0, 1, 1);
   Tensor<T> positive = test::uniform<T>({3, 3, 32, 32}, 0, 1, 2);
   Tensor<T> negative = test::uniform<T>({3, 3, 32, 32}, 0, 1, 3);
@@ -33,7 +33,7 @@ std::vector<Tensor<T>> grads_of(const nn::Module<T>& m) {
 
 TEST_CASE("SbirModel's state dict: two encoders under torchvision's names and the domain classifier") {
   Generator gen(1);
-  SbirModel<float> model(kTiny, gen);
+  SbirModel<float> model(kTinyModel, gen);
   std::vector<std::string> keys;
   for (const auto& e : model.state_dict()) keys.push_back(e.name);
   CHECK(keys.front() == "sketch_encoder.features.conv0.weight");
@@ -64,8 +64,8 @@ TEST_CASE("DomainClassifier is the reference's [Linear, BatchNorm1d, ReLU] x 4 +
 
 TEST_CASE("train_step computes the reference's loss; its parts equal a hand composition") {
   Generator gen(2);
-  SbirModel<double> model(kTiny, gen);
-  const Batch<double> b;
+  SbirModel<double> model(kTinyModel, gen);
+  const TinyBatch<double> b;
   const auto r = model.train_step(b.anchor, b.positive, b.negative, 0.7, 2.0, 0.25);
   // In training mode BatchNorm uses batch statistics, so running the modules again gives the same values.
   const Variable<double> s = model.sketch_encoder->forward(Variable<double>(b.anchor));
@@ -87,8 +87,8 @@ TEST_CASE("train_step computes the reference's loss; its parts equal a hand comp
 }
 
 TEST_CASE("train_step moves the running statistics as the reference: photo encoder twice, D three times") {
-  SbirModel<float> model(kTiny);
-  const Batch<float> b;
+  SbirModel<float> model(kTinyModel);
+  const TinyBatch<float> b;
   model.train_step(b.anchor, b.positive, b.negative, 0.0);
   CHECK(model.sketch_encoder->features->norm0->num_batches_tracked() == 1);
   CHECK(model.photo_encoder->features->norm5->num_batches_tracked() == 2);
@@ -98,8 +98,8 @@ TEST_CASE("train_step moves the running statistics as the reference: photo encod
 
 TEST_CASE("the GRL sends the domain gradient reversed and scaled by lambda into the encoders only") {
   Generator gen(3);
-  SbirModel<double> model(kTiny, gen);
-  const Batch<double> b;
+  SbirModel<double> model(kTinyModel, gen);
+  const TinyBatch<double> b;
   // The domain loss without a GRL, by hand: its gradients are the reference.
   model.zero_grad();
   {
@@ -130,9 +130,9 @@ TEST_CASE("the GRL sends the domain gradient reversed and scaled by lambda into 
 
 TEST_CASE("one Adam step with optimize_step lowers the loss on a fixed tiny batch") {
   Generator gen(4);
-  SbirModel<float> model(kTiny, gen);
+  SbirModel<float> model(kTinyModel, gen);
   optim::Adam<float> adam(model.parameters(), {.lr = 1e-3});
-  const Batch<float> b;
+  const TinyBatch<float> b;
   const auto before = model.optimize_step(adam, b.anchor, b.positive, b.negative, 0.0);
   CHECK(before.loss.is_leaf());  // the graph is gone
   CHECK(adam.state(0).step == 1);
@@ -143,8 +143,8 @@ TEST_CASE("one Adam step with optimize_step lowers the loss on a fixed tiny batc
 
 TEST_CASE("embed_sketches and embed_photos run the encoders in eval mode without a graph") {
   Generator gen(5);
-  SbirModel<float> model(kTiny, gen);
-  const Batch<float> b;
+  SbirModel<float> model(kTinyModel, gen);
+  const TinyBatch<float> b;
   model.train_step(b.anchor, b.positive, b.negative, 0.5);  // running statistics away from their init
   const Tensor<float> running = model.photo_encoder->features->norm5->running_mean().clone();
   const Tensor<float> e_s = model.embed_sketches(b.anchor), e_p = model.embed_photos(b.anchor);
@@ -160,15 +160,15 @@ TEST_CASE("embed_sketches and embed_photos run the encoders in eval mode without
 }
 
 TEST_CASE("train_step rejects batches of different shapes") {
-  SbirModel<float> model(kTiny);
-  const Batch<float> b;
+  SbirModel<float> model(kTinyModel);
+  const TinyBatch<float> b;
   CHECK_THROWS_WITH_AS(model.train_step(b.anchor, b.positive, Tensor<float>::zeros({2, 3, 32, 32}), 0.0),
                        doctest::Contains("anchor, positive and negative must be (B,3,H,W) batches of one shape"),
                        Error);
 }
 
 TEST_CASE("the recipe options: normalised embeddings, class and word heads, margin; their parts by hand") {
-  models::SbirModelConfig config = kTiny;
+  models::SbirModelConfig config = kTinyModel;
   config.normalize_embeddings = true;
   config.num_classes = 4;
   config.word_dim = 5;
@@ -179,7 +179,7 @@ TEST_CASE("the recipe options: normalised embeddings, class and word heads, marg
   CHECK(keys.back() == "word_head.bias");
   CHECK(std::find(keys.begin(), keys.end(), "class_head.weight") != keys.end());
 
-  const Batch<double> b;
+  const TinyBatch<double> b;
   models::TripletClasses<double> classes{{0, 3, 1}, {2, 1, 3}, test::uniform<double>({4, 5}, -1, 1, 7)};
   const models::TrainStepOptions opt{.triplet_ratio = 1.0, .domain_ratio = 0.5, .class_ratio = 0.7, .word_ratio = 0.3,
                                      .margin = 0.2};
@@ -220,8 +220,8 @@ TEST_CASE("the recipe options: normalised embeddings, class and word heads, marg
 }
 
 TEST_CASE("the auxiliary losses say what they are missing") {
-  SbirModel<float> model(kTiny);
-  const Batch<float> b;
+  SbirModel<float> model(kTinyModel);
+  const TinyBatch<float> b;
   models::TripletClasses<float> classes{{0, 1, 2}, {1, 2, 0}, {}};
   CHECK_THROWS_WITH_AS(model.train_step(b.anchor, b.positive, b.negative, 0.0, {.class_ratio = 1.0}, classes),
                        doctest::Contains("needs a class head"), Error);

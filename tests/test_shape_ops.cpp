@@ -18,7 +18,7 @@ using Vs = std::vector<V>;
 
 namespace {
 
-constexpr double kEps = 1e-6, kAtol = 1e-7, kRtol = 1e-6;  // see test_elementwise_ops.cpp
+using test::kAtol, test::kEps, test::kRtol;  // gradcheck tolerances (helpers.hpp)
 
 /// 0, 1, 2, ... in `shape`: every element names its own row-major position.
 Tensor<double> iota(const Shape& shape) { return Tensor<double>::arange(numel(shape)).view(shape); }
@@ -37,12 +37,12 @@ void check_grad(F f, const Tensor<double>& x) {
   CHECK_GRADCHECK([&](const Vs& v) { return f(permute(contiguous(permute(v[0], rev)), rev)); }, {x}, kEps, kAtol, kRtol);
 }
 
-const Shape kShape{3, 5, 7};
+const Shape kViewShape{3, 5, 7};
 
 }  // namespace
 
 TEST_CASE("reshape family: values, storage sharing as PyTorch, gradchecks") {
-  const V x(iota(kShape), true);
+  const V x(iota(kViewShape), true);
   SUBCASE("view and reshape of a contiguous tensor share storage") {
     const V v = view(x, {15, -1});
     CHECK(v.shape() == Shape{15, 7});
@@ -88,7 +88,7 @@ TEST_CASE("reshape family: values, storage sharing as PyTorch, gradchecks") {
     CHECK(flatten(x, 1).shape() == Shape{3, 35});
     CHECK(flatten(x, 0, 1).shape() == Shape{15, 7});
     CHECK(flatten(x, -2, -1).shape() == Shape{3, 35});
-    CHECK(flatten(x, 1, 1).shape() == kShape);
+    CHECK(flatten(x, 1, 1).shape() == kViewShape);
     CHECK(shares(flatten(x, 1), x));
     const V ft = flatten(transpose(x, 0, 1), 1);  // (5,3,7) with strides (7,35,1): 3 and 7 do not merge
     CHECK_FALSE(shares(ft, x));
@@ -109,10 +109,10 @@ TEST_CASE("reshape family: values, storage sharing as PyTorch, gradchecks") {
     CHECK(unsqueeze(t, 1).data().strides() == Strides{7, 105, 35, 1});
     CHECK(unsqueeze(t, -1).data().strides() == Strides{7, 35, 1, 1});
     CHECK(squeeze(unsqueeze(t, 1), 1).data().strides() == t.data().strides());
-    CHECK(squeeze(u, 1).shape() == kShape);
+    CHECK(squeeze(u, 1).shape() == kViewShape);
     CHECK(squeeze(u, 0).shape() == u.shape());  // not size 1: unchanged, as PyTorch
     const V ones = unsqueeze(unsqueeze(x, 0), 2);
-    CHECK(squeeze(ones).shape() == kShape);
+    CHECK(squeeze(ones).shape() == kViewShape);
     CHECK(shares(squeeze(ones), x));
     CHECK_THROWS_WITH_AS(unsqueeze(x, 4),
                          doctest::Contains("unsqueeze: dimension 4 out of range for a tensor with 4"), Error);
@@ -126,7 +126,7 @@ TEST_CASE("reshape family: values, storage sharing as PyTorch, gradchecks") {
     CHECK(c.data().at({6, 2, 4}) == x.data().at({2, 4, 6}));
   }
   SUBCASE("gradchecks") {
-    const Tensor<double> r = test::uniform(kShape, -1, 1, 1);
+    const Tensor<double> r = test::uniform(kViewShape, -1, 1, 1);
     // view needs a viewable layout, so it is checked on contiguous input and on a narrowed view.
     CHECK_GRADCHECK([](const Vs& v) { return view(v[0], {7, -1}); }, {r}, kEps, kAtol, kRtol);
     CHECK_GRADCHECK([](const Vs& v) { return view(narrow(v[0], 1, 1, 3), {3, 21}); }, {r}, kEps, kAtol, kRtol);
@@ -141,7 +141,7 @@ TEST_CASE("reshape family: values, storage sharing as PyTorch, gradchecks") {
 }
 
 TEST_CASE("permute and transpose: values, no copy, gradchecks") {
-  const V x(iota(kShape), true);
+  const V x(iota(kViewShape), true);
   const V p = permute(x, {2, 0, -2});
   CHECK(p.shape() == Shape{7, 3, 5});
   CHECK(shares(p, x));
@@ -150,7 +150,7 @@ TEST_CASE("permute and transpose: values, no copy, gradchecks") {
   CHECK(t.shape() == Shape{7, 5, 3});
   CHECK(shares(t, x));
   CHECK(t.data().at({6, 4, 2}) == x.data().at({2, 4, 6}));
-  const Tensor<double> r = test::uniform(kShape, -1, 1, 2);
+  const Tensor<double> r = test::uniform(kViewShape, -1, 1, 2);
   check_grad([](const V& v) { return permute(v, {2, 0, 1}); }, r);
   check_grad([](const V& v) { return permute(v, {1, 2, 0}); }, r);
   check_grad([](const V& v) { return transpose(v, 0, 2); }, r);
@@ -162,7 +162,7 @@ TEST_CASE("permute and transpose: values, no copy, gradchecks") {
 }
 
 TEST_CASE("narrow, slice, select: values, PyTorch's strides, gradchecks") {
-  const V x(iota(kShape), true);
+  const V x(iota(kViewShape), true);
   const V n = narrow(x, 2, 2, 3);
   CHECK(n.shape() == Shape{3, 5, 3});
   CHECK(shares(n, x));
@@ -179,7 +179,7 @@ TEST_CASE("narrow, slice, select: values, PyTorch's strides, gradchecks") {
   CHECK(sel.shape() == Shape{3, 7});
   CHECK(sel.data().at({2, 6}) == x.data().at({2, 4, 6}));
 
-  const Tensor<double> r = test::uniform(kShape, -1, 1, 3);
+  const Tensor<double> r = test::uniform(kViewShape, -1, 1, 3);
   check_grad([](const V& v) { return narrow(v, 1, 1, 3); }, r);
   check_grad([](const V& v) { return narrow(v, -1, -4, 4); }, r);
   check_grad([](const V& v) { return slice(v, 2, 1, 7, 3); }, r);
@@ -279,7 +279,7 @@ TEST_CASE("stack: a new dimension, values, gradchecks") {
 }
 
 TEST_CASE("index_select: values, repeated indices accumulate, gradchecks") {
-  const Tensor<double> x = test::uniform(kShape, -1, 1, 17);
+  const Tensor<double> x = test::uniform(kViewShape, -1, 1, 17);
   const std::vector<int64_t> idx = {4, 0, 4, 2, 4};
   for (int64_t dim : {0, 1, 2, -1}) {
     CAPTURE(dim);

@@ -26,7 +26,7 @@ using namespace zsbir;
 
 namespace {
 
-const std::string kFixture = (std::filesystem::path(__FILE__).parent_path().parent_path() / "fixtures" / "parity" /
+const std::string kParityFixture = (std::filesystem::path(__FILE__).parent_path().parent_path() / "fixtures" / "parity" /
                               "train_step.safetensors")
                                  .string();
 
@@ -274,8 +274,8 @@ models::TrainStepResult<T> first_step(Comparison& cmp, const io::SafetensorsFile
 }  // namespace
 
 TEST_CASE("parity with PyTorch in double: a whole training step and three Adam steps, every tensor") {
-  REQUIRE_MESSAGE(std::filesystem::exists(kFixture), kFixture, " is missing; see tests/parity/make_fixtures.py");
-  const io::SafetensorsFile file(kFixture);
+  REQUIRE_MESSAGE(std::filesystem::exists(kParityFixture), kParityFixture, " is missing; see tests/parity/make_fixtures.py");
+  const io::SafetensorsFile file(kParityFixture);
   check_config(file);
   models::SbirModel<double> model(kConfig);
   optim::Adam<double> adam(model.parameters(), {.lr = kLr});
@@ -304,8 +304,8 @@ TEST_CASE("parity with PyTorch in double: a whole training step and three Adam s
 }
 
 TEST_CASE("parity with PyTorch in float: the first step's embeddings, losses and statistics; gradients") {
-  REQUIRE_MESSAGE(std::filesystem::exists(kFixture), kFixture, " is missing; see tests/parity/make_fixtures.py");
-  const io::SafetensorsFile file(kFixture);
+  REQUIRE_MESSAGE(std::filesystem::exists(kParityFixture), kParityFixture, " is missing; see tests/parity/make_fixtures.py");
+  const io::SafetensorsFile file(kParityFixture);
   models::SbirModel<float> model(kConfig);
   optim::Adam<float> adam(model.parameters(), {.lr = kLr});
   Comparison cmp(torch_float32_error(file));
