@@ -548,13 +548,13 @@ TEST_CASE("loaders: an image that fails to decode in a worker is an Error naming
   // (headers and chunk structure only) accepts it but decoding fails, and every triplet needs it (a's
   // only negative class is b).
   write_dataset(dir.path(), {{"a", 1, 4, {0}}, {"b", 1, 4, {1}}}, {{"x", 1, 1, {2}}});
-  const fs::path cut = dir / "photos/b/p0.png";
-  std::vector<unsigned char> bytes = test::read_bytes(cut);
+  const fs::path broken = dir / "photos/b/p0.png";
+  std::vector<unsigned char> bytes = test::read_bytes(broken);
   const std::string idat = "IDAT";
   const auto data = std::search(bytes.begin(), bytes.end(), idat.begin(), idat.end());
   REQUIRE(data + 6 < bytes.end());
   data[4] = data[5] = 0xFF;  // the zlib header: no valid compression method
-  io::write_file_bytes(cut, bytes.data(), bytes.size());
+  io::write_file_bytes(broken, bytes.data(), bytes.size());
   const SbirDataset ds = SbirDataset::open(dir.path(), Split::train);
   for (int workers : {0, 2}) {
     TripletLoaderOptions opt;
@@ -563,13 +563,13 @@ TEST_CASE("loaders: an image that fails to decode in a worker is an Error naming
     opt.workers = workers;
     TripletLoader loader(ds, opt);
     loader.start_epoch(0);
-    const std::string expected = zsbir::detail::concat("cannot decode image '", cut.string(), "'");
+    const std::string expected = zsbir::detail::concat("cannot decode image '", broken.string(), "'");
     CHECK_THROWS_WITH_AS(loader.next(), doctest::Contains(expected.c_str()), Error);
     CHECK(loader.next_batch() == 1);
 
-    ImageBatchLoader images({dir / "photos/a/p0.png", cut}, Domain::photo, 8, 1, workers);
+    ImageBatchLoader images({dir / "photos/a/p0.png", broken}, Domain::photo, 8, 1, workers);
     CHECK(images.next().has_value());
-    CHECK_THROWS_WITH_AS(images.next(), doctest::Contains(cut.string().c_str()), Error);
+    CHECK_THROWS_WITH_AS(images.next(), doctest::Contains(broken.string().c_str()), Error);
     CHECK_FALSE(images.next().has_value());
   }
 }
