@@ -9,6 +9,8 @@
 # Recipes: seed (the reference's flags), each option alone on top of it (augment, class, word,
 # norm, lr, cosine, grl_by_step) and zsbir (train --recipe zsbir). A missing dataset folder is
 # generated with make_dataset. Runs one job at a time: the budget is wall-clock, so give it the machine.
+# Rows are appended to OUT/table.md, so a long table can be run in parts into one --out; cosine decays
+# over the epochs the seed run reached, so it needs seed earlier in the list or a seed run in --out.
 set -euo pipefail
 
 build=build out=runs/recipes budget=300 seeds="0 1" datasets="emoji synthetic"
@@ -47,14 +49,29 @@ flags_of() {  # the flags a recipe adds to the reference's; cosine decays over t
 
 mkdir -p "$out"
 table=$out/table.md
-echo "| dataset | recipe | seed | steps | img/s | unseen mAP@all | x chance | untrained | P@100 |" >"$table"
-echo "|---|---|---|---|---|---|---|---|---|" >>"$table"
+if [[ ! -s $table ]]; then
+  echo "| dataset | recipe | seed | steps | img/s | unseen mAP@all | x chance | untrained | P@100 |" >"$table"
+  echo "|---|---|---|---|---|---|---|---|---|" >>"$table"
+fi
+
+epochs_reached() {  # the epochs a finished run's log shows it started (steps rounded up to whole epochs)
+  local log=$1 steps per_epoch
+  steps=$(grep -o 'reached at step [0-9]*' "$log" | awk '{print $4}')
+  steps=${steps:-$(grep -o '^done in .*: [0-9]* steps' "$log" | awk '{print $(NF-1)}')}
+  per_epoch=$(grep -o '([0-9]* per epoch' "$log" | tr -d '(' | awk '{print $1}')
+  [[ -n $steps && -n $per_epoch ]] || { echo "recipes.sh: $log does not say its steps and steps per epoch" >&2; exit 1; }
+  echo $(((steps + per_epoch - 1) / per_epoch))
+}
 for dataset in $datasets; do
   data=data/$dataset
   [[ -d $data ]] || "$bin/make_dataset" --dataset "$dataset" --out "$data"
   for seed in $seeds; do
-    seed_epochs=1000
+    seed_epochs=
+    [[ -s $out/$dataset-seed-$seed.train.log && " $recipes " != *" seed "* ]] &&
+      seed_epochs=$(epochs_reached "$out/$dataset-seed-$seed.train.log")
     for recipe in $recipes; do
+      [[ $recipe == cosine && -z $seed_epochs ]] &&
+        { echo "recipes.sh: cosine needs the seed run's epochs: put seed before it or keep a seed run in $out" >&2; exit 2; }
       run=$out/$dataset-$recipe-$seed
       rm -rf "$run"
       # shellcheck disable=SC2046
@@ -66,8 +83,7 @@ for dataset in $datasets; do
         --compare_untrained >"$run.eval.log" 2>&1 || { echo "recipes.sh: evaluate failed, see $run.eval.log" >&2; exit 1; }
       steps=$(grep -o 'reached at step [0-9]*' "$run.train.log" | awk '{print $4}')
       steps=${steps:-$(grep -o '^done in .*: [0-9]* steps' "$run.train.log" | awk '{print $(NF-1)}')}
-      per_epoch=$(grep -o '([0-9]* per epoch' "$run.train.log" | tr -d '(' | awk '{print $1}')
-      [[ $recipe == seed ]] && seed_epochs=$(((steps + per_epoch - 1) / per_epoch))
+      [[ $recipe == seed ]] && seed_epochs=$(epochs_reached "$run.train.log")
       ips=$(grep -o '[0-9.]* img/s' "$run.train.log" | tail -1 | awk '{print $1}')
       row=$(/usr/bin/env python3 - "$run/eval/metrics.json" <<'EOF'
 import json, sys
