@@ -32,7 +32,7 @@ for program in make_dataset train evaluate; do
   [[ -x $bin/$program ]] || { echo "recipes.sh: $bin/$program is missing; build it first" >&2; exit 1; }
 done
 
-flags_of() {  # the flags a recipe adds to the reference's; cosine decays over the steps seed managed
+flags_of() {  # the flags a recipe adds to the reference's (cosine's epochs are set in the loop)
   case $1 in
     seed) ;;
     augment) echo --augment ;;
@@ -40,7 +40,7 @@ flags_of() {  # the flags a recipe adds to the reference's; cosine decays over t
     word) echo --word_loss_ratio 1 ;;
     norm) echo --normalize_embeddings --margin 0.3 ;;
     lr) echo --lr 1e-3 ;;
-    cosine) echo --lr_schedule cosine --warmup_steps 50 --epochs "$2" ;;
+    cosine) echo --lr_schedule cosine --warmup_steps 50 ;;
     grl_by_step) echo --grl_by_step ;;
     zsbir) echo --recipe zsbir ;;
     *) echo "recipes.sh: unknown recipe $1" >&2; exit 2 ;;
@@ -74,10 +74,13 @@ for dataset in $datasets; do
         { echo "recipes.sh: cosine needs the seed run's epochs: put seed before it or keep a seed run in $out" >&2; exit 2; }
       run=$out/$dataset-$recipe-$seed
       rm -rf "$run"
+      # Every run stops at the budget; cosine decays over the epochs the seed run reached in it.
+      epochs=1000
+      [[ $recipe == cosine ]] && epochs=$seed_epochs
       # shellcheck disable=SC2046
       "$bin/train" --data_dir "$data" --checkpoint_dir "$run" --backbone densenet_small --image_size 64 \
-        --domain_width 256 --epochs 1000 --seed "$seed" --print_every 50 --time_budget "$budget" \
-        $(flags_of "$recipe" "$seed_epochs") >"$run.train.log" 2>&1 ||
+        --domain_width 256 --epochs "$epochs" --seed "$seed" --print_every 50 --time_budget "$budget" \
+        $(flags_of "$recipe") >"$run.train.log" 2>&1 ||
         { echo "recipes.sh: train failed, see $run.train.log" >&2; exit 1; }
       "$bin/evaluate" --data "$data" --model "$run/best.safetensors" --output_dir "$run/eval" \
         --compare_untrained >"$run.eval.log" 2>&1 || { echo "recipes.sh: evaluate failed, see $run.eval.log" >&2; exit 1; }
