@@ -23,7 +23,7 @@ while [[ $# -gt 0 ]]; do
     --seeds) seeds=$2; shift 2 ;;
     --datasets) datasets=$2; shift 2 ;;
     --recipes) recipes=$2; shift 2 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0"; exit 0 ;;  # the header comment, however long
     *) echo "recipes.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -54,10 +54,15 @@ if [[ ! -s $table ]]; then
   echo "|---|---|---|---|---|---|---|---|---|" >>"$table"
 fi
 
+steps_of() {  # the steps a finished run's train log says it took (budget reached, or all epochs done)
+  local steps
+  steps=$(grep -o 'reached at step [0-9]*' "$1" | awk '{print $4}')
+  echo "${steps:-$(grep -o '^done in .*: [0-9]* steps' "$1" | awk '{print $(NF-1)}')}"
+}
+
 epochs_reached() {  # the epochs a finished run's log shows it started (steps rounded up to whole epochs)
   local log=$1 steps per_epoch
-  steps=$(grep -o 'reached at step [0-9]*' "$log" | awk '{print $4}')
-  steps=${steps:-$(grep -o '^done in .*: [0-9]* steps' "$log" | awk '{print $(NF-1)}')}
+  steps=$(steps_of "$log")
   per_epoch=$(grep -o '([0-9]* per epoch' "$log" | tr -d '(' | awk '{print $1}')
   [[ -n $steps && -n $per_epoch ]] || { echo "recipes.sh: $log does not say its steps and steps per epoch" >&2; exit 1; }
   echo $(((steps + per_epoch - 1) / per_epoch))
@@ -84,8 +89,7 @@ for dataset in $datasets; do
         { echo "recipes.sh: train failed, see $run.train.log" >&2; exit 1; }
       "$bin/evaluate" --data "$data" --model "$run/best.safetensors" --output_dir "$run/eval" \
         --compare_untrained >"$run.eval.log" 2>&1 || { echo "recipes.sh: evaluate failed, see $run.eval.log" >&2; exit 1; }
-      steps=$(grep -o 'reached at step [0-9]*' "$run.train.log" | awk '{print $4}')
-      steps=${steps:-$(grep -o '^done in .*: [0-9]* steps' "$run.train.log" | awk '{print $(NF-1)}')}
+      steps=$(steps_of "$run.train.log")
       [[ $recipe == seed ]] && seed_epochs=$(epochs_reached "$run.train.log")
       ips=$(grep -o '[0-9.]* img/s' "$run.train.log" | tail -1 | awk '{print $1}')
       row=$(/usr/bin/env python3 - "$run/eval/metrics.json" <<'EOF'
