@@ -511,18 +511,33 @@ TEST_CASE("a save killed at random points leaves the last checkpoint loadable an
   const auto save_time = std::chrono::steady_clock::now() - start;
   fs::remove(dir / "timing.safetensors");
 
+  // The writer's first save goes elsewhere and only then does it say it is ready: a forked process pays
+  // a copy-on-write fault for every page it touches first, which on some machines takes longer than
+  // three warm saves, so a delay counted from the fork would kill it before it ever opened a file.
+  TempDir warm_up("ckpt_crash_warm_up");
   data::KeyedRng rng{9, 1};
   int rounds_with_temporaries = 0;
   for (int round = 0; round < 40; ++round) {
+    int ready[2];
+    REQUIRE(::pipe(ready) == 0);
     const pid_t writer = ::fork();
     REQUIRE(writer >= 0);
     if (writer == 0) {  // the writer: epoch 2 and the mid-epoch file, over and over, until killed
+      ::close(ready[0]);
+      io::save_training_checkpoint(warm_up / "warm_up.safetensors", run.model, run.adam, sample_state(run.gen));
+      const char byte = 1;
+      if (::write(ready[1], &byte, 1) != 1) ::_exit(1);
       for (int64_t step = 2;; ++step) {
         io::save_training_checkpoint(io::checkpoint_path(dir.path(), 2), run.model, run.adam, sample_state(run.gen));
         io::save_training_checkpoint(io::interrupted_checkpoint_path(dir.path()), run.model, run.adam,
                                      {1, step, -1, run.gen.state(), {}});
       }
     }
+    ::close(ready[1]);
+    char byte = 0;
+    const bool writer_ready = ::read(ready[0], &byte, 1) == 1;  // 0: the writer died before its first save
+    ::close(ready[0]);
+    REQUIRE(writer_ready);
     // Anywhere within the first three saves: creating, writing, syncing or renaming.
     const auto delay = std::chrono::duration_cast<std::chrono::microseconds>(save_time * 3).count();
     ::usleep(static_cast<useconds_t>(rng.below(static_cast<uint64_t>(delay) + 1)));
