@@ -8,6 +8,7 @@
 #include "helpers.hpp"
 #include "reference/fixture_pattern.hpp"
 #include "reference/naive_pool.hpp"
+#include "zsbir/backend/cpu/pool.hpp"
 #include "zsbir/ops/pool.hpp"
 
 using namespace zsbir;
@@ -311,5 +312,19 @@ TEST_CASE("pooling rejects bad options, naming the op and the values") {
   CHECK_THROWS_WITH_AS(avg_pool2d(Variable<double>(Tensor<double>::zeros({5, 5})), 2),
                        "avg_pool2d: expected input of shape (N,C,H,W) or (C,H,W) with H, W > 0, got [5, 5]", Error);
   CHECK_THROWS_WITH_AS(adaptive_avg_pool2d(x, {0, 3}), "adaptive_avg_pool2d: output size must be positive, got (0, 3)",
+                       Error);
+}
+
+TEST_CASE("the pooling kernels refuse windows made for another output size") {
+  // Windows for a 2 x 2 output applied to a 3 x 2 one: the kernels index windows by output row and
+  // column, so a short list would be read past its end (on a GPU, a fault far from its cause).
+  const Tensor<float> x = Tensor<float>::zeros({1, 1, 4, 4}), y = Tensor<float>::zeros({1, 1, 3, 2});
+  const Pool2dWindows win{adaptive_pool_axis_windows(4, 2), adaptive_pool_axis_windows(4, 2)};
+  std::vector<int64_t> argmax;
+  CHECK_THROWS_WITH_AS(cpu::max_pool2d_forward(x, win, y, argmax),
+                       "max_pool2d_forward: 2 x 2 windows for an output of 3 x 2", Error);
+  CHECK_THROWS_WITH_AS(cpu::avg_pool2d_forward(x, win, y), "avg_pool2d_forward: 2 x 2 windows for an output of 3 x 2",
+                       Error);
+  CHECK_THROWS_WITH_AS(cpu::avg_pool2d_backward(y, win, x), "avg_pool2d_backward: 2 x 2 windows for an output of 3 x 2",
                        Error);
 }

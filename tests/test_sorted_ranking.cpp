@@ -54,6 +54,10 @@ TEST_CASE("rank_sorted_rows: average precision with ties as scikit-learn compute
   cpu::rank_sorted_rows(sorted.data(), order.data(), 1, 4, query_label.data(), gallery_label.data(), none.data(), 0,
                         &ap, top.data());
   CHECK(ap == 0.0);  // no relevant item: 0, as scikit-learn returns
+  std::vector<int32_t> five(5);  // more columns than a row has would read into the next row
+  CHECK_THROWS_WITH_AS(cpu::rank_sorted_rows(sorted.data(), order.data(), 1, 4, query_label.data(), gallery_label.data(),
+                                             relevant.data(), 5, &ap, five.data()),
+                       "rank_sorted_rows: k = 5 of 4 columns", Error);
 }
 
 TEST_CASE("sort_rows is a stable ascending sort of each row") {

@@ -33,6 +33,16 @@ PoolPlanes pool_planes(const Tensor<T>& x, const Tensor<T>& y, const char* kerne
   return p;
 }
 
+// The same for the kernels that walk windows, which index them by output row and column: a list of
+// another size would be read out of bounds (on a GPU, a fault far from its cause).
+template <Real T>
+PoolPlanes pool_planes(const Tensor<T>& x, const Tensor<T>& y, const Pool2dWindows& win, const char* kernel) {
+  const PoolPlanes p = pool_planes(x, y, kernel);
+  ZSBIR_CHECK(static_cast<int64_t>(win.rows.size()) == p.oh && static_cast<int64_t>(win.cols.size()) == p.ow, kernel,
+              ": ", win.rows.size(), " x ", win.cols.size(), " windows for an output of ", p.oh, " x ", p.ow);
+  return p;
+}
+
 /// Forking pays off only when the input has this many elements.
 inline bool pool_in_parallel(const PoolPlanes& p) { return p.planes * p.h * p.w >= ::zsbir::detail::kParallelGrain; }
 
@@ -43,7 +53,7 @@ inline bool pool_in_parallel(const PoolPlanes& p) { return p.planes * p.h * p.w 
 template <Real T>
 void max_pool2d_forward(const Tensor<T>& x, const Pool2dWindows& win, const Tensor<T>& y,
                         std::vector<int64_t>& argmax) {
-  const detail::PoolPlanes p = detail::pool_planes(x, y, "max_pool2d_forward");
+  const detail::PoolPlanes p = detail::pool_planes(x, y, win, "max_pool2d_forward");
   argmax.resize(static_cast<size_t>(y.numel()));
   const T* src = x.data();
   T* dst = y.data();
@@ -92,7 +102,7 @@ void max_pool2d_backward(const Tensor<T>& gy, const std::vector<int64_t>& argmax
 // x (N,C,H,W) -> y (N,C,Ho,Wo): each window's sum over its divisor (rows[i].divisor * cols[j].divisor).
 template <Real T>
 void avg_pool2d_forward(const Tensor<T>& x, const Pool2dWindows& win, const Tensor<T>& y) {
-  const detail::PoolPlanes p = detail::pool_planes(x, y, "avg_pool2d_forward");
+  const detail::PoolPlanes p = detail::pool_planes(x, y, win, "avg_pool2d_forward");
   const T* src = x.data();
   T* dst = y.data();
 #pragma omp parallel for if (detail::pool_in_parallel(p))
@@ -115,7 +125,7 @@ void avg_pool2d_forward(const Tensor<T>& x, const Pool2dWindows& win, const Tens
 // input of its window.
 template <Real T>
 void avg_pool2d_backward(const Tensor<T>& gy, const Pool2dWindows& win, const Tensor<T>& gx) {
-  const detail::PoolPlanes p = detail::pool_planes(gx, gy, "avg_pool2d_backward");
+  const detail::PoolPlanes p = detail::pool_planes(gx, gy, win, "avg_pool2d_backward");
   const T* src = gy.data();
   T* dst = gx.data();
 #pragma omp parallel for if (detail::pool_in_parallel(p))

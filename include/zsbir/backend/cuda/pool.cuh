@@ -7,7 +7,7 @@
 #include <cmath>
 #include <vector>
 
-#include "zsbir/backend/cpu/pool.hpp"  // pool_planes: the shape checks, shared
+#include "zsbir/backend/cpu/pool.hpp"  // pool_planes: the shape and window checks, shared
 #include "zsbir/backend/cuda/common.cuh"
 
 namespace zsbir::cuda {
@@ -108,7 +108,7 @@ template <Real T>
 void max_pool2d_forward(const Tensor<T>& x, const Pool2dWindows& win, const Tensor<T>& y,
                         std::vector<int64_t>& argmax) {
   using namespace pool_detail;
-  const Plan plan{cpu::detail::pool_planes(x, y, "max_pool2d_forward"), y.numel()};
+  const Plan plan{cpu::detail::pool_planes(x, y, win, "max_pool2d_forward"), y.numel()};
   if (plan.outputs == 0) {
     argmax.clear();
     return;
@@ -141,7 +141,7 @@ void max_pool2d_backward(const Tensor<T>& gy, const std::vector<int64_t>& argmax
 template <Real T>
 void avg_pool2d_forward(const Tensor<T>& x, const Pool2dWindows& win, const Tensor<T>& y) {
   using namespace pool_detail;
-  const Plan plan{cpu::detail::pool_planes(x, y, "avg_pool2d_forward"), y.numel()};
+  const Plan plan{cpu::detail::pool_planes(x, y, win, "avg_pool2d_forward"), y.numel()};
   if (plan.outputs == 0) return;
   const DeviceWindows w(win);
   avg_forward<<<blocks_for(plan.outputs), kThreads, 0, stream()>>>(x.data(), w.row_data(), w.col_data(), plan,
@@ -154,7 +154,7 @@ void avg_pool2d_forward(const Tensor<T>& x, const Pool2dWindows& win, const Tens
 template <Real T>
 void avg_pool2d_backward(const Tensor<T>& gy, const Pool2dWindows& win, const Tensor<T>& gx) {
   using namespace pool_detail;
-  const Plan plan{cpu::detail::pool_planes(gx, gy, "avg_pool2d_backward"), gy.numel()};
+  const Plan plan{cpu::detail::pool_planes(gx, gy, win, "avg_pool2d_backward"), gy.numel()};
   zero(gx);
   if (plan.outputs == 0) return;
   const DeviceWindows w(win);
