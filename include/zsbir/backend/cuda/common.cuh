@@ -56,6 +56,13 @@ inline void check(cudnnStatus_t status, const char* call, const char* file, int 
 /// cuDNN call fails.
 #define ZSBIR_CUDA_CHECK(call) ::zsbir::cuda::detail::check((call), #call, __FILE__, __LINE__)
 
+/// For calls whose failure is tolerated (cleanup, polling an event): a failed call also sets the
+/// runtime's last error, which the next ZSBIR_CUDA_CHECK_LAUNCH reads and would pin on an unrelated
+/// kernel, so it is cleared here. Sticky errors (a faulted context) cannot be cleared and still surface.
+inline void ignore_failure(cudaError_t status) {
+  if (status != cudaSuccess) (void)cudaGetLastError();
+}
+
 /// After a kernel launch: a bad launch configuration becomes a zsbir::Error here; faults inside the
 /// kernel surface at the next synchronising call.
 #define ZSBIR_CUDA_CHECK_LAUNCH(kernel_name) \

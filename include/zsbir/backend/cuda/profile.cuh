@@ -71,8 +71,8 @@ class Profiler {
 
   void discard_locked() {
     for (const Pair& p : pairs_) {
-      cudaEventDestroy(p.start);
-      cudaEventDestroy(p.stop);
+      ignore_failure(cudaEventDestroy(p.start));
+      ignore_failure(cudaEventDestroy(p.stop));
     }
     pairs_.clear();
   }
@@ -96,7 +96,7 @@ class ProfileScope {
   }
   ~ProfileScope() {
     if (!name_) return;
-    cudaEventRecord(stop_, stream());
+    ignore_failure(cudaEventRecord(stop_, stream()));
     Profiler::instance().record(name_, start_, stop_);
   }
   ProfileScope(const ProfileScope&) = delete;

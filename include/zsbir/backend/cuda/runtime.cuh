@@ -31,7 +31,7 @@ class DeviceGuard {
     ZSBIR_CUDA_CHECK(cudaGetDevice(&previous_));
     if (previous_ != device) ZSBIR_CUDA_CHECK(cudaSetDevice(device));
   }
-  ~DeviceGuard() { cudaSetDevice(previous_); }
+  ~DeviceGuard() { ignore_failure(cudaSetDevice(previous_)); }
   DeviceGuard(const DeviceGuard&) = delete;
   DeviceGuard& operator=(const DeviceGuard&) = delete;
 
@@ -56,7 +56,7 @@ struct CudaMemory {
   }
   void free(void* p) const {
     DeviceGuard on(device);
-    cudaFree(p);  // waits for the device; only on release_cached or retry after a failed allocation
+    ignore_failure(cudaFree(p));  // waits for the device; only on release_cached or retry after a failed allocation
   }
   size_t default_limit() const { return memory_info().second; }
   size_t available() const { return memory_info().first; }
@@ -122,17 +122,23 @@ class CudaRuntime final : public DeviceRuntime {
       PinnedBlock block{p, it->second, {}};
       // Copies that read the block were queued on some device's stream; it is free once they ran.
       int previous = 0;
-      cudaGetDevice(&previous);
+      ignore_failure(cudaGetDevice(&previous));
       for (int d = 0; d < status_.device_count; ++d) {
         const DeviceContext* c = existing_context(d);
         cudaEvent_t e = nullptr;
-        if (!c || cudaSetDevice(d) != cudaSuccess) continue;  // events belong to the current device
-        if (cudaEventCreateWithFlags(&e, cudaEventDisableTiming) == cudaSuccess) {
-          cudaEventRecord(e, c->stream);
-          block.reads.push_back(e);
+        if (!c) continue;
+        if (const cudaError_t s = cudaSetDevice(d); s != cudaSuccess) {  // events belong to the current device
+          ignore_failure(s);
+          continue;
         }
+        if (const cudaError_t s = cudaEventCreateWithFlags(&e, cudaEventDisableTiming); s != cudaSuccess) {
+          ignore_failure(s);
+          continue;
+        }
+        ignore_failure(cudaEventRecord(e, c->stream));
+        block.reads.push_back(e);
       }
-      cudaSetDevice(previous);
+      ignore_failure(cudaSetDevice(previous));
       pinned_size_.erase(it);
       pinned_free_.push_back(std::move(block));
       return;
@@ -212,9 +218,13 @@ class CudaRuntime final : public DeviceRuntime {
 
   // Whether the copies queued before the block's release have finished (then its events go).
   static bool reads_finished(PinnedBlock& b) {
-    for (cudaEvent_t e : b.reads)
-      if (cudaEventQuery(e) != cudaSuccess) return false;
-    for (cudaEvent_t e : b.reads) cudaEventDestroy(e);
+    for (cudaEvent_t e : b.reads) {
+      if (const cudaError_t s = cudaEventQuery(e); s != cudaSuccess) {  // cudaErrorNotReady: still copying
+        ignore_failure(s);
+        return false;
+      }
+    }
+    for (cudaEvent_t e : b.reads) ignore_failure(cudaEventDestroy(e));
     b.reads.clear();
     return true;
   }
@@ -222,7 +232,7 @@ class CudaRuntime final : public DeviceRuntime {
   void release_pinned_locked() {
     for (auto it = pinned_free_.begin(); it != pinned_free_.end();) {
       if (reads_finished(*it)) {
-        cudaFreeHost(it->data);
+        ignore_failure(cudaFreeHost(it->data));
         it = pinned_free_.erase(it);
       } else {
         ++it;
