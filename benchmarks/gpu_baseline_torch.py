@@ -15,7 +15,7 @@ import time
 import torch
 import torch.nn as nn
 
-from densenet_memory_torch import Encoder, GradReverse, domain_classifier
+from torch_model import Encoder, GradReverse, domain_classifier
 
 
 def synchronized(device, fn):
@@ -30,7 +30,8 @@ def synchronized(device, fn):
 
 def train_step_seconds(device, batch, size, steps, warmup):
     torch.manual_seed(0)
-    sketch, photo, dom = (m.to(device) for m in (Encoder(False), Encoder(False), domain_classifier()))
+    encoders = (Encoder("densenet121", False), Encoder("densenet121", False))
+    sketch, photo, dom = (m.to(device) for m in (*encoders, domain_classifier(1024)))
     params = list(sketch.parameters()) + list(photo.parameters()) + list(dom.parameters())
     adam = torch.optim.Adam(params, lr=1e-4)
     triplet, bce = nn.TripletMarginLoss(margin=1.0, p=2), nn.BCELoss()
@@ -53,7 +54,7 @@ def train_step_seconds(device, batch, size, steps, warmup):
 
 def inference_seconds(device, batch, size, steps, warmup):
     torch.manual_seed(0)
-    enc = Encoder(False).to(device).eval()
+    enc = Encoder("densenet121", False).to(device).eval()
     x = torch.rand(batch, 3, size, size, device=device)
 
     def run():
