@@ -126,6 +126,12 @@ KERNEL_CHECK(gemm) {
         kernels<T>(gpu).gemm(ta, tb, M, N, K, T(0.7), Ad.data(), lda, Bd.data(), ldb, beta, Cd.data(), ldc);
         CLOSE(Cd.narrow(1, 0, N), C.narrow(1, 0, N).contiguous());
       }
+  // K = 0 (a linear layer with no inputs): C = beta * C, with leading dimensions of 0 as the CPU allows.
+  Tensor<T> C = rnd<T>({M, N}, 8);
+  const Tensor<T> none = Tensor<T>::zeros({1}), none_d = none.to(gpu), Cd = C.to(gpu);
+  cpu_kernels<T>().gemm(false, false, M, N, 0, T(0.7), none.data(), 0, none.data(), N, T(0.3), C.data(), N);
+  kernels<T>(gpu).gemm(false, false, M, N, 0, T(0.7), none_d.data(), 0, none_d.data(), N, T(0.3), Cd.data(), N);
+  CLOSE(Cd, C);
 }
 
 namespace {

@@ -2,6 +2,7 @@
 // mapped onto column-major cuBLAS as C^T = op(B)^T op(A)^T (the same memory, no copies).
 #pragma once
 
+#include <algorithm>
 #include <type_traits>
 
 #include "zsbir/backend/cuda/common.cuh"
@@ -24,6 +25,10 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, 
   const auto m = static_cast<int>(N), n = static_cast<int>(M), k = static_cast<int>(K);
   ZSBIR_CHECK(M < (int64_t(1) << 31) && N < (int64_t(1) << 31) && K < (int64_t(1) << 31),
               "gemm: sizes (", M, ", ", N, ", ", K, ") exceed cuBLAS's 32-bit dimensions");
+  // cuBLAS refuses a leading dimension below 1 even when K == 0 reads nothing (a linear layer with no
+  // inputs, which the CPU twin computes as beta * C); no other case has one.
+  lda = std::max<int64_t>(lda, 1);
+  ldb = std::max<int64_t>(ldb, 1);
   if constexpr (std::is_same_v<T, float>) {
     const bool tf32 = math_options().allow_tf32_matmul.load();
     ZSBIR_CUDA_CHECK(cublasSetMathMode(h, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
