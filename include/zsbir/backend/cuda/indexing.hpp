@@ -1,7 +1,7 @@
 // The index arithmetic of the CUDA elementwise and copy kernels, as plain C++ (host and device): a
 // StridedLayout<K> (core/strided.hpp) packed into fixed arrays a kernel takes by value, and the
 // element offsets of the i-th element in row-major order. Plain C++ so that the CPU test suite checks
-// it against the CPU's own walk (tests/backend/test_cuda_indexing.cpp) on machines without a GPU.
+// it against the CPU's own walk (tests/test_cuda_indexing.cpp) on machines without a GPU.
 #pragma once
 
 #include <array>
