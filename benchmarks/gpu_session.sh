@@ -184,7 +184,7 @@ bench() {
   fi
   grep -E '^(train|inference|  one profiled)' "$out/bench_gpu.txt" | tee -a "$out/session.txt"
   if ! { timeout 15 "$bundle/bin/bench_eval" --device cuda --reps 3 &&
-         timeout 45 "$bundle/bin/bench_eval" --device cuda --queries 100000 --gallery 100000 --reps 2; } \
+         timeout 55 "$bundle/bin/bench_eval" --device cuda --queries 100000 --gallery 100000 --reps 1; } \
        >"$out/bench_eval.txt" 2>&1; then
     status=1
     log "bench_eval failed: $(tail -1 "$out/bench_eval.txt")"
