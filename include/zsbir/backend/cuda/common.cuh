@@ -56,11 +56,14 @@ inline void check(cudnnStatus_t status, const char* call, const char* file, int 
 /// cuDNN call fails.
 #define ZSBIR_CUDA_CHECK(call) ::zsbir::cuda::detail::check((call), #call, __FILE__, __LINE__)
 
-/// For calls whose failure is tolerated (cleanup, polling an event): a failed call also sets the
-/// runtime's last error, which the next ZSBIR_CUDA_CHECK_LAUNCH reads and would pin on an unrelated
-/// kernel, so it is cleared here. Sticky errors (a faulted context) cannot be cleared and still surface.
-inline void ignore_failure(cudaError_t status) {
-  if (status != cudaSuccess) (void)cudaGetLastError();
+/// For calls whose failure is tolerated (cleanup, polling an event): whether the call succeeded. A
+/// failed call also sets the runtime's last error, which the next ZSBIR_CUDA_CHECK_LAUNCH reads and
+/// would pin on an unrelated kernel, so it is cleared here. Sticky errors (a faulted context) cannot be
+/// cleared and still surface.
+inline bool tolerate(cudaError_t status) {
+  if (status == cudaSuccess) return true;
+  (void)cudaGetLastError();
+  return false;
 }
 
 /// After a kernel launch: a bad launch configuration becomes a zsbir::Error here; faults inside the

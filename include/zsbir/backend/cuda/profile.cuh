@@ -71,8 +71,8 @@ class Profiler {
 
   void discard_locked() {
     for (const Pair& p : pairs_) {
-      ignore_failure(cudaEventDestroy(p.start));
-      ignore_failure(cudaEventDestroy(p.stop));
+      tolerate(cudaEventDestroy(p.start));
+      tolerate(cudaEventDestroy(p.stop));
     }
     pairs_.clear();
   }
@@ -96,7 +96,7 @@ class ProfileScope {
   }
   ~ProfileScope() {
     if (!name_) return;
-    ignore_failure(cudaEventRecord(stop_, stream()));
+    tolerate(cudaEventRecord(stop_, stream()));
     Profiler::instance().record(name_, start_, stop_);
   }
   ProfileScope(const ProfileScope&) = delete;

@@ -31,7 +31,7 @@ class DeviceGuard {
     ZSBIR_CUDA_CHECK(cudaGetDevice(&previous_));
     if (previous_ != device) ZSBIR_CUDA_CHECK(cudaSetDevice(device));
   }
-  ~DeviceGuard() { ignore_failure(cudaSetDevice(previous_)); }
+  ~DeviceGuard() { tolerate(cudaSetDevice(previous_)); }
   DeviceGuard(const DeviceGuard&) = delete;
   DeviceGuard& operator=(const DeviceGuard&) = delete;
 
@@ -56,7 +56,7 @@ struct CudaMemory {
   }
   void free(void* p) const {
     DeviceGuard on(device);
-    ignore_failure(cudaFree(p));  // waits for the device; only on release_cached or retry after a failed allocation
+    tolerate(cudaFree(p));  // waits for the device; only on release_cached or retry after a failed allocation
   }
   size_t default_limit() const { return memory_info().second; }
   size_t available() const { return memory_info().first; }
@@ -122,23 +122,17 @@ class CudaRuntime final : public DeviceRuntime {
       PinnedBlock block{p, it->second, {}};
       // Copies that read the block were queued on some device's stream; it is free once they ran.
       int previous = 0;
-      ignore_failure(cudaGetDevice(&previous));
+      tolerate(cudaGetDevice(&previous));
       for (int d = 0; d < status_.device_count; ++d) {
         const DeviceContext* c = existing_context(d);
         cudaEvent_t e = nullptr;
-        if (!c) continue;
-        if (const cudaError_t s = cudaSetDevice(d); s != cudaSuccess) {  // events belong to the current device
-          ignore_failure(s);
-          continue;
+        if (!c || !tolerate(cudaSetDevice(d))) continue;  // events belong to the current device
+        if (tolerate(cudaEventCreateWithFlags(&e, cudaEventDisableTiming))) {
+          tolerate(cudaEventRecord(e, c->stream));
+          block.reads.push_back(e);
         }
-        if (const cudaError_t s = cudaEventCreateWithFlags(&e, cudaEventDisableTiming); s != cudaSuccess) {
-          ignore_failure(s);
-          continue;
-        }
-        ignore_failure(cudaEventRecord(e, c->stream));
-        block.reads.push_back(e);
       }
-      ignore_failure(cudaSetDevice(previous));
+      tolerate(cudaSetDevice(previous));
       pinned_size_.erase(it);
       pinned_free_.push_back(std::move(block));
       return;
@@ -218,13 +212,9 @@ class CudaRuntime final : public DeviceRuntime {
 
   // Whether the copies queued before the block's release have finished (then its events go).
   static bool reads_finished(PinnedBlock& b) {
-    for (cudaEvent_t e : b.reads) {
-      if (const cudaError_t s = cudaEventQuery(e); s != cudaSuccess) {  // cudaErrorNotReady: still copying
-        ignore_failure(s);
-        return false;
-      }
-    }
-    for (cudaEvent_t e : b.reads) ignore_failure(cudaEventDestroy(e));
+    for (cudaEvent_t e : b.reads)
+      if (!tolerate(cudaEventQuery(e))) return false;  // cudaErrorNotReady: still copying
+    for (cudaEvent_t e : b.reads) tolerate(cudaEventDestroy(e));
     b.reads.clear();
     return true;
   }
@@ -232,7 +222,7 @@ class CudaRuntime final : public DeviceRuntime {
   void release_pinned_locked() {
     for (auto it = pinned_free_.begin(); it != pinned_free_.end();) {
       if (reads_finished(*it)) {
-        ignore_failure(cudaFreeHost(it->data));
+        tolerate(cudaFreeHost(it->data));
         it = pinned_free_.erase(it);
       } else {
         ++it;
@@ -242,10 +232,7 @@ class CudaRuntime final : public DeviceRuntime {
 
   static bool is_pinned_host(const void* p) {
     cudaPointerAttributes a{};
-    if (cudaPointerGetAttributes(&a, p) != cudaSuccess) {
-      cudaGetLastError();
-      return false;
-    }
+    if (!tolerate(cudaPointerGetAttributes(&a, p))) return false;
     return a.type == cudaMemoryTypeHost;
   }
 
