@@ -1,13 +1,20 @@
 // One query's step of the sort-based ranking, shared by the CPU and CUDA kernels rank_sorted_rows:
 // the average precision of a row of distances already sorted ascending, as scikit-learn's
-// average_precision_score(relevant, 1 / distance) computes it. Plain C++, host and device.
+// average_precision_score(relevant, 1 / distance) computes it (plain C++, host and device), and the
+// kernels' shared argument check (host).
 #pragma once
 
 #include <cstdint>
 
 #include "zsbir/core/config.hpp"
+#include "zsbir/core/error.hpp"
 
 namespace zsbir::detail {
+
+/// rank_sorted_rows copies the first k columns of each row: more than a row has would read the next.
+inline void check_top_k(int64_t k, int64_t cols) {
+  ZSBIR_CHECK(k >= 0 && k <= cols, "rank_sorted_rows: k = ", k, " of ", cols, " columns");
+}
 
 /// sorted (cols) ascending distances, order (cols) their gallery columns, gallery_labels (cols),
 /// `relevant` of them equal to query_label. The items of a tie enter the ranking together:

@@ -14,7 +14,6 @@
 
 #include "zsbir/backend/sorted_row.hpp"
 #include "zsbir/core/dtype.hpp"
-#include "zsbir/core/error.hpp"
 
 #if defined(__AVX__)
 #include "zsbir/detail/immintrin.hpp"
@@ -98,7 +97,7 @@ void sort_rows(const T* dist, int64_t rows, int64_t cols, T* sorted, int32_t* or
 template <Real T>
 void rank_sorted_rows(const T* sorted, const int32_t* order, int64_t rows, int64_t cols, const int64_t* query_labels,
                       const int64_t* gallery_labels, const int64_t* relevant, int64_t k, double* ap, int32_t* top) {
-  ZSBIR_CHECK(k >= 0 && k <= cols, "rank_sorted_rows: k = ", k, " of ", cols, " columns");
+  zsbir::detail::check_top_k(k, cols);
 #pragma omp parallel for if (rows * cols > (1 << 16))
   for (int64_t r = 0; r < rows; ++r) {
     const int32_t* o = order + r * cols;

@@ -106,7 +106,7 @@ void sort_rows(const T* dist, int64_t rows, int64_t cols, T* sorted, int32_t* or
 template <Real T>
 void rank_sorted_rows(const T* sorted, const int32_t* order, int64_t rows, int64_t cols, const int64_t* query_labels,
                       const int64_t* gallery_labels, const int64_t* relevant, int64_t k, double* ap, int32_t* top) {
-  ZSBIR_CHECK(k >= 0 && k <= cols, "rank_sorted_rows: k = ", k, " of ", cols, " columns");
+  zsbir::detail::check_top_k(k, cols);
   if (rows == 0) return;
   retrieval_detail::rank<<<blocks_for(rows), kThreads, 0, stream()>>>(sorted, order, rows, cols, query_labels,
                                                                       gallery_labels, relevant, k, ap, top);
