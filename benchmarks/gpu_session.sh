@@ -138,6 +138,12 @@ run_suite() {
   ((rc == 0 && skipped == 0))
 }
 
+suites() {
+  run_suite zsbir_cuda_tests "$out/cuda-tests.log"
+  local cuda=$?
+  run_suite zsbir_tests "$out/device-tests.log" && ((cuda == 0))
+}
+
 # Each seed trains in its own process, side by side: one run leaves the GPU mostly idle (launch-bound).
 # Each gets half the cores, so that their OpenMP threads do not contend.
 parity() {
@@ -221,31 +227,10 @@ run_stage() {
       tee -a "$out/session.txt" <"$scratch/facts.txt"
       (exit $rc)
       ;;
-    test)
-      limit=${LIMIT_TEST:-150}
-      export -f run_suite log
-      export bundle out
-      timeout "$limit" bash -c 'run_suite zsbir_cuda_tests "$out/cuda-tests.log"; a=$?
-                                run_suite zsbir_tests "$out/device-tests.log"; b=$?; ((a == 0 && b == 0))'
-      ;;
-    parity)
-      limit=${LIMIT_PARITY:-170}
-      export -f parity log
-      export bundle out scratch
-      timeout "$limit" bash -c parity
-      ;;
-    bench)
-      limit=${LIMIT_BENCH:-170}
-      export -f bench log
-      export bundle out
-      timeout "$limit" bash -c bench
-      ;;
-    torch)
-      limit=${LIMIT_TORCH:-80}
-      export -f torch_baseline log
-      export out
-      timeout "$limit" bash -c torch_baseline
-      ;;
+    test)   limit=${LIMIT_TEST:-150}; timeout "$limit" bash -c suites ;;
+    parity) limit=${LIMIT_PARITY:-170}; timeout "$limit" bash -c parity ;;
+    bench)  limit=${LIMIT_BENCH:-170}; timeout "$limit" bash -c bench ;;
+    torch)  limit=${LIMIT_TORCH:-80}; timeout "$limit" bash -c torch_baseline ;;
     *)
       echo "unknown stage '$stage' (bundle, build, facts, test, parity, bench or torch)" >&2
       return 2
@@ -259,5 +244,8 @@ run_stage() {
   log "=== $stage $verdict in $((SECONDS - t0)) s"
 }
 
+# The limited stages run in a child bash under timeout, which stops the whole stage at its limit.
+export bundle out scratch
+export -f log run_suite suites parity bench torch_baseline
 for stage in "${stages[@]}"; do run_stage "$stage"; done
 exit $worst
