@@ -106,7 +106,7 @@ TEST_CASE("evaluation on the GPU (sorted rows) gives the CPU evaluation's metric
 }
 
 TEST_CASE("pinned batches copy to the GPU asynchronously and arrive intact") {
-  ZSBIR_REQUIRE_GPU(gpu);
+  ZSBIR_REQUIRE_CUDA_ITSELF(gpu);
   Tensor<float> batch = Tensor<float>::empty_pinned({4, 3, 16, 16});
   CHECK(batch.is_pinned());
   batch.copy_(test::uniform<float>(batch.shape(), 0, 1, 60));
@@ -118,7 +118,7 @@ TEST_CASE("pinned batches copy to the GPU asynchronously and arrive intact") {
 }
 
 TEST_CASE("the device allocator reuses blocks, keeps statistics, and names sizes when out of memory") {
-  ZSBIR_REQUIRE_GPU(gpu);
+  ZSBIR_REQUIRE_CUDA_ITSELF(gpu);
   DeviceRuntime& r = runtime_for(gpu);
   { Tensor<float> warm = Tensor<float>::empty({1 << 20}, gpu); }
   const AllocatorStats s0 = r.allocator_stats(gpu.index);
@@ -136,7 +136,7 @@ TEST_CASE("the device allocator reuses blocks, keeps statistics, and names sizes
 }
 
 TEST_CASE("a failing library call is a zsbir::Error with the call, the file and line, and its message") {
-  ZSBIR_REQUIRE_GPU(gpu);
+  ZSBIR_REQUIRE_CUDA_ITSELF(gpu);
   const Tensor<float> a = Tensor<float>::ones({4, 4}, gpu), c = Tensor<float>::empty({4, 4}, gpu);
   // lda = 1 is less than the 4 columns of A: cuBLAS refuses the call.
   CHECK_THROWS_WITH_AS(kernels<float>(gpu).gemm(false, false, 4, 4, 4, 1.0f, a.data(), 1, a.data(), 4, 0.0f, c.data(), 4),
