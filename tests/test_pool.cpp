@@ -320,9 +320,13 @@ TEST_CASE("the pooling kernels refuse windows made for another output size") {
   // column, so a short list would be read past its end (on a GPU, a fault far from its cause).
   const Tensor<float> x = Tensor<float>::zeros({1, 1, 4, 4}), y = Tensor<float>::zeros({1, 1, 3, 2});
   const Pool2dWindows win{adaptive_pool_axis_windows(4, 2), adaptive_pool_axis_windows(4, 2)};
-  std::vector<int64_t> argmax;
-  CHECK_THROWS_WITH_AS(cpu::max_pool2d_forward(x, win, y, argmax),
-                       "max_pool2d_forward: 2 x 2 windows for an output of 3 x 2", Error);
+  CHECK_THROWS_WITH_AS(cpu::max_pool2d_forward(x, win, y), "max_pool2d_forward: 2 x 2 windows for an output of 3 x 2",
+                       Error);
+  CHECK_THROWS_WITH_AS(cpu::max_pool2d_backward(x, y, win, x),
+                       "max_pool2d_backward: 2 x 2 windows for an output of 3 x 2", Error);
+  const Pool2dWindows fits{adaptive_pool_axis_windows(4, 3), adaptive_pool_axis_windows(4, 2)};
+  CHECK_THROWS_WITH_AS(cpu::max_pool2d_backward(y, y, fits, x),
+                       "max_pool2d_backward: needs the contiguous input of shape [1, 1, 4, 4], got [1, 1, 3, 2]", Error);
   CHECK_THROWS_WITH_AS(cpu::avg_pool2d_forward(x, win, y), "avg_pool2d_forward: 2 x 2 windows for an output of 3 x 2",
                        Error);
   CHECK_THROWS_WITH_AS(cpu::avg_pool2d_backward(y, win, x), "avg_pool2d_backward: 2 x 2 windows for an output of 3 x 2",

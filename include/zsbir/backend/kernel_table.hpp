@@ -28,8 +28,8 @@ namespace zsbir {
   X(conv2d_backward_input, void(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&, const Conv2dGeometry&))   \
   X(conv2d_backward_weight, void(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&, const Conv2dGeometry&))  \
   X(conv2d_backward_bias, void(const Tensor<T>&, const Tensor<T>&))                                            \
-  X(max_pool2d_forward, void(const Tensor<T>&, const Pool2dWindows&, const Tensor<T>&, std::vector<int64_t>&))  \
-  X(max_pool2d_backward, void(const Tensor<T>&, const std::vector<int64_t>&, const Tensor<T>&))                 \
+  X(max_pool2d_forward, void(const Tensor<T>&, const Pool2dWindows&, const Tensor<T>&))                         \
+  X(max_pool2d_backward, void(const Tensor<T>&, const Tensor<T>&, const Pool2dWindows&, const Tensor<T>&))       \
   X(avg_pool2d_forward, void(const Tensor<T>&, const Pool2dWindows&, const Tensor<T>&))                         \
   X(avg_pool2d_backward, void(const Tensor<T>&, const Pool2dWindows&, const Tensor<T>&))                        \
   X(batch_norm_stats, void(const Tensor<T>&, double, double, const Tensor<T>&, const Tensor<T>&,                \

@@ -1,10 +1,14 @@
 // The windows of a 2-d pooling, fixed (kernel, stride, padding, dilation, ceil mode) or adaptive,
-// as per-axis lists, so one loop serves both; shared by the CPU and CUDA kernels.
+// as per-axis lists, so one loop serves both, and the maximum of one window; shared by the CPU and
+// CUDA kernels.
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <vector>
+
+#include "zsbir/core/config.hpp"
 
 namespace zsbir {
 
@@ -19,6 +23,23 @@ struct PoolAxisWindow {
 struct Pool2dWindows {
   std::vector<PoolAxisWindow> rows, cols;
 };
+
+/// The maximum of the window (rows r, columns q) of a plane `width` columns wide, as PyTorch picks it:
+/// the first largest number, unless a NaN is there, which beats any number. Returns its offset in the
+/// plane and sets `best` to it; -1 and -inf for a window wholly in the padding. Host and device: max
+/// pooling's forward and, finding the same element again from the input, its backward.
+template <class T>
+ZSBIR_HOST_DEVICE int64_t window_max(const T* plane, int64_t width, const PoolAxisWindow& r, const PoolAxisWindow& q,
+                                     T& best) {
+  best = -static_cast<T>(INFINITY);
+  int64_t at = r.begin < r.end && q.begin < q.end ? r.begin * width + q.begin : -1;
+  for (int64_t ih = r.begin; ih < r.end; ih += r.step)
+    for (int64_t iw = q.begin; iw < q.end; iw += q.step) {
+      const T v = plane[ih * width + iw];
+      if (v > best || v != v) best = v, at = ih * width + iw;  // v != v: NaN, in host and device code alike
+    }
+  return at;
+}
 
 /// PyTorch's output size for an input of size n: floor (ceil in ceil mode) of
 /// (n + 2p - d(k-1) - 1) / s, plus one, where in ceil mode a last partial window counts only when it

@@ -80,18 +80,19 @@ template <Real T>
 struct MaxPool2d : Function<MaxPool2d<T>> {
   static constexpr const char* name = "MaxPool2d";
   struct Context : FunctionContext {
-    Shape in_shape;
-    std::vector<int64_t> argmax;
+    Tensor<T> x;  // backward finds each window's maximum again
+    Pool2dWindows win;
   };
   static Tensor<T> forward(Context& ctx, const Tensor<T>& x, const Pool2dWindows& win) {
     Tensor<T> y = Tensor<T>::empty(zsbir::detail::pooled_shape(x.shape(), win), x.device());
-    kernels<T>(x.device()).max_pool2d_forward(x.contiguous(), win, y, ctx.argmax);
-    ctx.in_shape = x.shape();
+    const Tensor<T> xc = x.contiguous();
+    kernels<T>(x.device()).max_pool2d_forward(xc, win, y);
+    if (ctx.needs_input_grad(0)) ctx.x = xc, ctx.win = win;
     return y;
   }
   static std::vector<Tensor<T>> backward(Context& ctx, const Tensor<T>& g) {
-    Tensor<T> gx = Tensor<T>::empty(ctx.in_shape, g.device());
-    kernels<T>(g.device()).max_pool2d_backward(g.contiguous(), ctx.argmax, gx);
+    Tensor<T> gx = Tensor<T>::empty(ctx.x.shape(), g.device());
+    kernels<T>(g.device()).max_pool2d_backward(ctx.x, g.contiguous(), ctx.win, gx);
     return {gx};
   }
 };

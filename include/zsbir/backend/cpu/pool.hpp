@@ -1,5 +1,5 @@
-// CPU 2-d pooling over (N,C,H,W) or (C,H,W) tensors, one H x W plane at a time: max (the first
-// maximum of each window wins and its index is kept for backward) and average. Fixed windows
+// CPU 2-d pooling over (N,C,H,W) or (C,H,W) tensors, one H x W plane at a time: max (backward finds
+// each window's maximum again in the input) and average. Fixed windows
 // (kernel, stride, padding, dilation) and adaptive ones are both described as per-axis window lists,
 // so one loop serves both.
 #pragma once
@@ -43,59 +43,52 @@ PoolPlanes pool_planes(const Tensor<T>& x, const Tensor<T>& y, const Pool2dWindo
   return p;
 }
 
+/// max_pool2d_backward's saved input must be shaped and laid out as the gradient it fills.
+template <Real T>
+void check_same_input(const Tensor<T>& x, const Tensor<T>& gx, const char* kernel) {
+  ZSBIR_CHECK(x.is_contiguous() && x.shape() == gx.shape(), kernel, ": needs the contiguous input of shape ",
+              to_string(gx.shape()), ", got ", to_string(x.shape()));
+}
+
 /// Forking pays off only when the input has this many elements.
 inline bool pool_in_parallel(const PoolPlanes& p) { return p.planes * p.h * p.w >= ::zsbir::detail::kParallelGrain; }
 
 }  // namespace detail
 
-// x (N,C,H,W) -> y (N,C,Ho,Wo), argmax (N*C*Ho*Wo): h*W + w of each window's first maximum (NaN beats
-// any number, as in PyTorch); -1 for a window wholly in the padding, whose value is -inf.
+// x (N,C,H,W) -> y (N,C,Ho,Wo): each window's maximum (window_max: the first largest, NaN beating any
+// number; -inf for a window wholly in the padding).
 template <Real T>
-void max_pool2d_forward(const Tensor<T>& x, const Pool2dWindows& win, const Tensor<T>& y,
-                        std::vector<int64_t>& argmax) {
+void max_pool2d_forward(const Tensor<T>& x, const Pool2dWindows& win, const Tensor<T>& y) {
   const detail::PoolPlanes p = detail::pool_planes(x, y, win, "max_pool2d_forward");
-  argmax.resize(static_cast<size_t>(y.numel()));
   const T* src = x.data();
   T* dst = y.data();
-  int64_t* at = argmax.data();
 #pragma omp parallel for if (detail::pool_in_parallel(p))
-  for (int64_t c = 0; c < p.planes; ++c) {
-    const T* plane = src + c * p.h * p.w;
-    for (int64_t i = 0; i < p.oh; ++i) {
-      const PoolAxisWindow& r = win.rows[i];
-      for (int64_t j = 0; j < p.ow; ++j) {
-        const PoolAxisWindow& q = win.cols[j];
-        T best = -std::numeric_limits<T>::infinity();
-        int64_t best_at = r.begin < r.end && q.begin < q.end ? r.begin * p.w + q.begin : -1;
-        for (int64_t ih = r.begin; ih < r.end; ih += r.step)
-          for (int64_t iw = q.begin; iw < q.end; iw += q.step) {
-            const T v = plane[ih * p.w + iw];
-            if (v > best || std::isnan(v)) best = v, best_at = ih * p.w + iw;
-          }
-        const int64_t o = (c * p.oh + i) * p.ow + j;
-        dst[o] = best;
-        at[o] = best_at;
-      }
-    }
-  }
+  for (int64_t c = 0; c < p.planes; ++c)
+    for (int64_t i = 0; i < p.oh; ++i)
+      for (int64_t j = 0; j < p.ow; ++j)
+        window_max(src + c * p.h * p.w, p.w, win.rows[i], win.cols[j], dst[(c * p.oh + i) * p.ow + j]);
 }
 
-// gy (N,C,Ho,Wo), argmax from max_pool2d_forward -> gx (N,C,H,W), overwritten: each output's gradient
-// goes to its window's first maximum.
+// x (N,C,H,W), the forward's input, and gy (N,C,Ho,Wo) -> gx (N,C,H,W), overwritten: each output's
+// gradient goes to its window's maximum, found again in x (cheaper than keeping its index: on a GPU,
+// the indices would be as large as the output and kept from forward to backward).
 template <Real T>
-void max_pool2d_backward(const Tensor<T>& gy, const std::vector<int64_t>& argmax, const Tensor<T>& gx) {
-  const detail::PoolPlanes p = detail::pool_planes(gx, gy, "max_pool2d_backward");
-  ZSBIR_CHECK(static_cast<int64_t>(argmax.size()) == gy.numel(), "max_pool2d_backward: ", argmax.size(),
-              " saved indices for a gradient of shape ", to_string(gy.shape()));
+void max_pool2d_backward(const Tensor<T>& x, const Tensor<T>& gy, const Pool2dWindows& win, const Tensor<T>& gx) {
+  const detail::PoolPlanes p = detail::pool_planes(gx, gy, win, "max_pool2d_backward");
+  detail::check_same_input(x, gx, "max_pool2d_backward");
+  const T* in = x.data();
   const T* src = gy.data();
   T* dst = gx.data();
-  const int64_t* at = argmax.data();
 #pragma omp parallel for if (detail::pool_in_parallel(p))
   for (int64_t c = 0; c < p.planes; ++c) {
     T* plane = dst + c * p.h * p.w;
     std::fill(plane, plane + p.h * p.w, T(0));
-    for (int64_t o = c * p.oh * p.ow; o < (c + 1) * p.oh * p.ow; ++o)
-      if (at[o] >= 0) plane[at[o]] += src[o];
+    for (int64_t i = 0; i < p.oh; ++i)
+      for (int64_t j = 0; j < p.ow; ++j) {
+        T best;
+        const int64_t at = window_max(in + c * p.h * p.w, p.w, win.rows[i], win.cols[j], best);
+        if (at >= 0) plane[at] += src[(c * p.oh + i) * p.ow + j];
+      }
   }
 }
 

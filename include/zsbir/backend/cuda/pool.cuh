@@ -1,10 +1,9 @@
 // CUDA 2-d pooling, the twin of cpu/pool.hpp: one thread per output element walks its window as the
-// CPU loop does (first maximum wins, NaN beats any number; average in double over the window's
-// divisor). Backward scatters into a zeroed gradient with atomic adds, since windows may overlap.
-// The windows are uploaded per call; the argmax comes back to the host, where the op keeps it.
+// CPU loop does (window_max for the maximum; average in double over the window's divisor). Backward
+// scatters into a zeroed gradient with atomic adds, since windows may overlap; max pooling's finds
+// each window's maximum again in the input. The windows are uploaded per call.
 #pragma once
 
-#include <cmath>
 #include <vector>
 
 #include "zsbir/backend/cpu/pool.hpp"  // pool_planes: the shape and window checks, shared
@@ -39,28 +38,23 @@ __device__ void for_each_position(const OutputWindow& win, int64_t width, F&& f)
 }
 
 template <class T>
-__global__ void max_forward(const T* x, const PoolAxisWindow* rows, const PoolAxisWindow* cols, Plan plan, T* y,
-                            int64_t* argmax) {
+__global__ void max_forward(const T* x, const PoolAxisWindow* rows, const PoolAxisWindow* cols, Plan plan, T* y) {
   const cpu::detail::PoolPlanes& p = plan.p;
   for (int64_t o = first_index(); o < plan.outputs; o += index_stride()) {
     const OutputWindow win = window_of(o, plan, rows, cols);
-    const T* plane = x + win.c * p.h * p.w;
-    T best = T(-INFINITY);
-    int64_t best_at = win.r.begin < win.r.end && win.q.begin < win.q.end ? win.r.begin * p.w + win.q.begin : -1;
-    for_each_position(win, p.w, [&](int64_t at) {
-      if (plane[at] > best || isnan(plane[at])) best = plane[at], best_at = at;
-    });
-    y[o] = best;
-    argmax[o] = best_at;
+    window_max(x + win.c * p.h * p.w, p.w, win.r, win.q, y[o]);
   }
 }
 
 template <class T>
-__global__ void max_backward(const T* gy, const int64_t* argmax, Plan plan, T* gx) {
+__global__ void max_backward(const T* x, const T* gy, const PoolAxisWindow* rows, const PoolAxisWindow* cols,
+                             Plan plan, T* gx) {
   const cpu::detail::PoolPlanes& p = plan.p;
   for (int64_t o = first_index(); o < plan.outputs; o += index_stride()) {
-    const int64_t c = o / (p.oh * p.ow);
-    if (argmax[o] >= 0) atomicAdd(gx + c * p.h * p.w + argmax[o], gy[o]);
+    const OutputWindow win = window_of(o, plan, rows, cols);
+    T best;
+    const int64_t at = window_max(x + win.c * p.h * p.w, p.w, win.r, win.q, best);
+    if (at >= 0) atomicAdd(gx + win.c * p.h * p.w + at, gy[o]);
   }
 }
 
@@ -102,37 +96,29 @@ void zero(const Tensor<T>& t) {
 
 }  // namespace pool_detail
 
-// x (N,C,H,W) -> y (N,C,Ho,Wo), argmax (N*C*Ho*Wo) on the host: h*W + w of each window's first maximum
-// (NaN beats any number, as in PyTorch); -1 for a window wholly in the padding, whose value is -inf.
+// x (N,C,H,W) -> y (N,C,Ho,Wo): each window's maximum (window_max).
 template <Real T>
-void max_pool2d_forward(const Tensor<T>& x, const Pool2dWindows& win, const Tensor<T>& y,
-                        std::vector<int64_t>& argmax) {
+void max_pool2d_forward(const Tensor<T>& x, const Pool2dWindows& win, const Tensor<T>& y) {
   using namespace pool_detail;
   const Plan plan{cpu::detail::pool_planes(x, y, win, "max_pool2d_forward"), y.numel()};
-  if (plan.outputs == 0) {
-    argmax.clear();
-    return;
-  }
+  if (plan.outputs == 0) return;
   const DeviceWindows w(win);
-  const Storage at = scratch(static_cast<size_t>(plan.outputs) * sizeof(int64_t));
   max_forward<<<blocks_for(plan.outputs), kThreads, 0, stream()>>>(x.data(), w.row_data(), w.col_data(), plan,
-                                                                   y.data(), static_cast<int64_t*>(at.data()));
+                                                                   y.data());
   ZSBIR_CUDA_CHECK_LAUNCH("max_pool2d_forward");
-  to_host(at.data(), static_cast<size_t>(plan.outputs), argmax);
 }
 
-// gy (N,C,Ho,Wo), argmax from max_pool2d_forward -> gx (N,C,H,W), overwritten: each output's gradient
-// goes to its window's first maximum.
+// x (N,C,H,W), the forward's input, and gy (N,C,Ho,Wo) -> gx (N,C,H,W), overwritten: each output's
+// gradient goes to its window's maximum, found again in x.
 template <Real T>
-void max_pool2d_backward(const Tensor<T>& gy, const std::vector<int64_t>& argmax, const Tensor<T>& gx) {
+void max_pool2d_backward(const Tensor<T>& x, const Tensor<T>& gy, const Pool2dWindows& win, const Tensor<T>& gx) {
   using namespace pool_detail;
-  const Plan plan{cpu::detail::pool_planes(gx, gy, "max_pool2d_backward"), gy.numel()};
-  ZSBIR_CHECK(static_cast<int64_t>(argmax.size()) == gy.numel(), "max_pool2d_backward: ", argmax.size(),
-              " saved indices for a gradient of shape ", to_string(gy.shape()));
+  const Plan plan{cpu::detail::pool_planes(gx, gy, win, "max_pool2d_backward"), gy.numel()};
+  cpu::detail::check_same_input(x, gx, "max_pool2d_backward");
   zero(gx);
   if (plan.outputs == 0) return;
-  const Storage at = to_device(argmax);
-  max_backward<<<blocks_for(plan.outputs), kThreads, 0, stream()>>>(gy.data(), static_cast<const int64_t*>(at.data()),
+  const DeviceWindows w(win);
+  max_backward<<<blocks_for(plan.outputs), kThreads, 0, stream()>>>(x.data(), gy.data(), w.row_data(), w.col_data(),
                                                                     plan, gx.data());
   ZSBIR_CUDA_CHECK_LAUNCH("max_pool2d_backward");
 }
