@@ -1,9 +1,14 @@
 // CUDA batch normalisation, the twin of cpu/batch_norm.hpp, with the same formulas: x (N,C,...) seen
-// as (N,C,S), whose images may lie batch_stride apart. Per-channel work (statistics, gradients) runs
-// one block per channel, summing in double; the normalisation itself is elementwise. The kernels also
-// serve relu(batch_norm(x)) (batch_norm_relu.cuh). The channel layout and the shape checks are the
-// CPU's (cpu::detail::channel_runs).
+// as (N,C,S), whose images may lie batch_stride apart. Per-channel work (statistics, gradients) splits
+// each channel's N*S elements into tiles, a 2-d grid of (tiles, channels), so that even a few channels
+// fill the GPU: each block writes its tile's partial sums (in double) and the next kernel adds a
+// channel's partials in a fixed order, so results do not depend on the blocks' schedule. The
+// normalisation itself is elementwise. The kernels also serve relu(batch_norm(x))
+// (batch_norm_relu.cuh). The channel layout and the shape checks are the CPU's
+// (cpu::detail::channel_runs).
 #pragma once
+
+#include <algorithm>
 
 #include "zsbir/backend/cpu/batch_norm_relu.hpp"  // ChannelRuns, channel_runs, check_contiguous_like
 #include "zsbir/backend/cuda/common.cuh"
@@ -14,39 +19,91 @@ namespace bn_detail {
 
 using cpu::detail::ChannelRuns;
 
-// Element e in [0, N*S) of channel ch: image e / S, position e % S.
-__device__ inline int64_t at(const ChannelRuns& L, int64_t ch, int64_t e) {
-  return e / L.s * L.batch_stride + ch * L.s + e % L.s;
+/// Elements of one channel per tile: 16 per thread, so that each block's start-up (one division,
+/// its partials) is paid for many loads.
+inline constexpr int64_t kTile = 16 * kThreads;
+
+__host__ __device__ inline int64_t tiles_of(const ChannelRuns& L) { return (L.n * L.s + kTile - 1) / kTile; }
+
+/// The grid of (tiles, channels); larger ones loop (grid-stride in both dimensions).
+inline dim3 tile_grid(const ChannelRuns& L) {
+  const int64_t tiles = std::clamp<int64_t>(tiles_of(L), 1, int64_t(1) << 30);
+  return dim3(static_cast<unsigned>(tiles), static_cast<unsigned>(std::min<int64_t>(L.c, 65535)));
 }
-// The same element in a contiguous (N,C,S) tensor.
-__device__ inline int64_t at_contiguous(const ChannelRuns& L, int64_t ch, int64_t e) {
-  return (e / L.s * L.c + ch) * L.s + e % L.s;
+
+/// Calls f(index in x, index in a contiguous (N,C,S) tensor) for this thread's elements of tile t of
+/// channel ch: e = t * kTile + threadIdx.x + j * kThreads, image e / S, position e % S, found by
+/// division once and then stepped (64-bit division per element would cost more than the loads).
+template <class F>
+__device__ void for_tile(const ChannelRuns& L, int64_t ch, int64_t t, F&& f) {
+  const int64_t begin = t * kTile + threadIdx.x, end = min((t + 1) * kTile, L.n * L.s);
+  if (begin >= end) return;
+  int64_t image = begin / L.s, k = begin - image * L.s;
+  const int64_t step_images = kThreads / L.s, step_k = kThreads % L.s;
+  for (int64_t e = begin; e < end; e += kThreads) {
+    f(image * L.batch_stride + ch * L.s + k, (image * L.c + ch) * L.s + k);
+    image += step_images;
+    if ((k += step_k) >= L.s) k -= L.s, ++image;
+  }
+}
+
+/// The sum over a channel's tiles of partial (C, tiles), every thread of the block getting it.
+__device__ inline double channel_total(const double* partial, int64_t tiles, int64_t ch) {
+  double v = 0;
+  for (int64_t t = threadIdx.x; t < tiles; t += kThreads) v += partial[ch * tiles + t];
+  return block_sum(v);
 }
 
 template <class T>
 struct Affine {  // channel ch's normalisation as x * scale + shift, rounded as the CPU rounds it
   T scale, shift;
+  __device__ Affine() : scale(0), shift(0) {}
   __device__ Affine(const T* mean, const T* invstd, const T* weight, const T* bias, int64_t ch) {
     const double a = static_cast<double>(invstd[ch]) * weight[ch];
     scale = static_cast<T>(a), shift = static_cast<T>(bias[ch] - mean[ch] * a);
   }
 };
 
+// Pass 1 of the statistics: each tile's sum of x.
 template <class T>
-__global__ void stats(const T* x, ChannelRuns L, double eps, double momentum, T* mean, T* invstd, T* running_mean,
-                      T* running_var) {
-  const int64_t count = L.n * L.s;
-  const double m = static_cast<double>(count);
-  for (int64_t ch = blockIdx.x; ch < L.c; ch += gridDim.x) {
-    double sum = 0;
-    for (int64_t e = threadIdx.x; e < count; e += blockDim.x) sum += x[at(L, ch, e)];
-    const double mu = block_sum(sum) / m;
-    double sq = 0;  // second pass: squared deviations, so that a large mean does not cancel the variance
-    for (int64_t e = threadIdx.x; e < count; e += blockDim.x) {
-      const double d = x[at(L, ch, e)] - mu;
-      sq += d * d;
+__global__ void tile_sums(const T* x, ChannelRuns L, double* sums) {
+  const int64_t tiles = tiles_of(L);
+  for (int64_t ch = blockIdx.y; ch < L.c; ch += gridDim.y)
+    for (int64_t t = blockIdx.x; t < tiles; t += gridDim.x) {
+      double v = 0;
+      for_tile(L, ch, t, [&](int64_t i, int64_t) { v += x[i]; });
+      v = block_sum(v);
+      if (threadIdx.x == 0) sums[ch * tiles + t] = v;
     }
-    sq = block_sum(sq);
+}
+
+// Pass 2: each tile's sum of squared deviations from the channel's mean, so that a large mean does
+// not cancel the variance.
+template <class T>
+__global__ void tile_deviations(const T* x, ChannelRuns L, const double* sums, double* squares) {
+  const int64_t tiles = tiles_of(L);
+  for (int64_t ch = blockIdx.y; ch < L.c; ch += gridDim.y) {
+    const double mu = channel_total(sums, tiles, ch) / (L.n * L.s);
+    for (int64_t t = blockIdx.x; t < tiles; t += gridDim.x) {
+      double v = 0;
+      for_tile(L, ch, t, [&](int64_t i, int64_t) {
+        const double d = x[i] - mu;
+        v += d * d;
+      });
+      v = block_sum(v);
+      if (threadIdx.x == 0) squares[ch * tiles + t] = v;
+    }
+  }
+}
+
+// One block per channel: the statistics from the tiles' sums.
+template <class T>
+__global__ void finish_stats(ChannelRuns L, const double* sums, const double* squares, double eps, double momentum,
+                             T* mean, T* invstd, T* running_mean, T* running_var) {
+  const int64_t tiles = tiles_of(L);
+  const double m = static_cast<double>(L.n * L.s);
+  for (int64_t ch = blockIdx.x; ch < L.c; ch += gridDim.x) {
+    const double mu = channel_total(sums, tiles, ch) / m, sq = channel_total(squares, tiles, ch);
     if (threadIdx.x == 0) {
       mean[ch] = static_cast<T>(mu);
       invstd[ch] = static_cast<T>(1.0 / sqrt(sq / m + eps));
@@ -56,52 +113,85 @@ __global__ void stats(const T* x, ChannelRuns L, double eps, double momentum, T*
   }
 }
 
+// Elementwise over tiles of the contiguous output (N,C,S), each element's image, channel and position
+// stepped as in for_tile (dividing only when a step passes the last channel).
 template <class T>
 __global__ void forward(const T* x, ChannelRuns L, const T* mean, const T* invstd, const T* weight, const T* bias,
                         bool relu, T* y) {
   const int64_t total = L.n * L.c * L.s;
-  for (int64_t i = first_index(); i < total; i += index_stride()) {
-    const int64_t b = i / (L.c * L.s), ch = i / L.s % L.c, k = i % L.s;
-    const Affine<T> f(mean, invstd, weight, bias, ch);
-    const T v = x[b * L.batch_stride + ch * L.s + k] * f.scale + f.shift;
-    y[i] = relu ? (v > T(0) ? v : T(0)) : v;
+  for (int64_t t = blockIdx.x; t * kTile < total; t += gridDim.x) {
+    const int64_t begin = t * kTile + threadIdx.x, end = min((t + 1) * kTile, total);
+    int64_t row = begin / L.s, k = begin - row * L.s;
+    int64_t image = row / L.c, ch = row - image * L.c;
+    const int64_t step_rows = kThreads / L.s, step_k = kThreads % L.s;
+    for (int64_t e = begin; e < end; e += kThreads) {
+      const Affine<T> f(mean, invstd, weight, bias, ch);
+      const T v = x[image * L.batch_stride + ch * L.s + k] * f.scale + f.shift;
+      y[e] = relu ? (v > T(0) ? v : T(0)) : v;
+      int64_t rows = step_rows;
+      if ((k += step_k) >= L.s) k -= L.s, ++rows;
+      if ((ch += rows) >= L.c) image += ch / L.c, ch %= L.c;
+    }
   }
 }
 
-// One block per channel. With `relu`, g first loses the gradient where relu(batch_norm(x)) was 0 (in
-// place, as the CPU does); then the sums, the parameter gradients and, into gx (which may be g), the
-// input gradient. Each thread touches the same elements in every pass.
+// Backward pass 1. With `relu`, g first loses the gradient where relu(batch_norm(x)) was 0 (in place,
+// as the CPU does); then each tile's sums of g and of g * (x - mean), into sums (2, C, tiles).
 template <class T>
-__global__ void backward(T* g, const T* x, ChannelRuns L, const T* mean, const T* invstd, const T* weight,
-                         const T* bias, bool relu, bool training, T* gx, T* gweight, T* gbias) {
-  const int64_t count = L.n * L.s;
-  for (int64_t ch = blockIdx.x; ch < L.c; ch += gridDim.x) {
-    const double mu = mean[ch], is = invstd[ch];
-    double sum_g = 0, sum_g_xc = 0;
-    for (int64_t e = threadIdx.x; e < count; e += blockDim.x) {
-      const int64_t gi = at_contiguous(L, ch, e);
-      const T xv = x[at(L, ch, e)];
-      if (relu) {
-        const Affine<T> f(mean, invstd, weight, bias, ch);
-        if (!(xv * f.scale + f.shift > T(0))) g[gi] = T(0);
-      }
-      sum_g += g[gi];
-      sum_g_xc += g[gi] * (xv - mu);
+__global__ void tile_gradient_sums(T* g, const T* x, ChannelRuns L, const T* mean, const T* invstd, const T* weight,
+                                   const T* bias, bool relu, double* sums) {
+  const int64_t tiles = tiles_of(L);
+  for (int64_t ch = blockIdx.y; ch < L.c; ch += gridDim.y) {
+    const double mu = mean[ch];
+    const Affine<T> f = relu ? Affine<T>(mean, invstd, weight, bias, ch) : Affine<T>();
+    for (int64_t t = blockIdx.x; t < tiles; t += gridDim.x) {
+      double sum_g = 0, sum_g_xc = 0;
+      for_tile(L, ch, t, [&](int64_t i, int64_t gi) {
+        const T xv = x[i];
+        if (relu && !(xv * f.scale + f.shift > T(0))) g[gi] = T(0);
+        sum_g += g[gi];
+        sum_g_xc += g[gi] * (xv - mu);
+      });
+      sum_g = block_sum(sum_g);
+      sum_g_xc = block_sum(sum_g_xc);
+      if (threadIdx.x == 0) sums[ch * tiles + t] = sum_g, sums[(L.c + ch) * tiles + t] = sum_g_xc;
     }
-    sum_g = block_sum(sum_g);
-    sum_g_xc = block_sum(sum_g_xc);
-    if (threadIdx.x == 0) {
+  }
+}
+
+// Backward pass 2: the parameter gradients (the first tile's block) and, into gx (which may be g),
+// the input gradient.
+template <class T>
+__global__ void apply_gradient(const T* g, const T* x, ChannelRuns L, const T* mean, const T* invstd, const T* weight,
+                               bool training, const double* sums, T* gx, T* gweight, T* gbias) {
+  const int64_t tiles = tiles_of(L), count = L.n * L.s;
+  for (int64_t ch = blockIdx.y; ch < L.c; ch += gridDim.y) {
+    const double sum_g = channel_total(sums, tiles, ch), sum_g_xc = channel_total(sums + L.c * tiles, tiles, ch);
+    const double mu = mean[ch], is = invstd[ch];
+    if (blockIdx.x == 0 && threadIdx.x == 0) {
       if (gweight) gweight[ch] = static_cast<T>(sum_g_xc * is);
       if (gbias) gbias[ch] = static_cast<T>(sum_g);
     }
     if (!gx) continue;
     const double scale = is * weight[ch];
     const double g_mean = training ? sum_g / count : 0, k = training ? sum_g_xc * is * is / count : 0;
-    for (int64_t e = threadIdx.x; e < count; e += blockDim.x) {
-      const int64_t gi = at_contiguous(L, ch, e);
-      gx[gi] = static_cast<T>(scale * (g[gi] - g_mean - (x[at(L, ch, e)] - mu) * k));
-    }
+    for (int64_t t = blockIdx.x; t < tiles; t += gridDim.x)
+      for_tile(L, ch, t, [&](int64_t i, int64_t gi) { gx[gi] = static_cast<T>(scale * (g[gi] - g_mean - (x[i] - mu) * k)); });
   }
+}
+
+// Both backward passes, into gx (may be g, or null), gweight and gbias (each may be null).
+template <class T>
+void backward(T* g, const T* x, const ChannelRuns& L, const T* mean, const T* invstd, const T* weight, const T* bias,
+              bool relu, bool training, T* gx, T* gweight, T* gbias) {
+  if (L.c == 0) return;
+  const Storage sums = scratch(static_cast<size_t>(2 * L.c * tiles_of(L)) * sizeof(double));
+  double* s = static_cast<double*>(sums.data());
+  tile_gradient_sums<<<tile_grid(L), kThreads, 0, stream()>>>(g, x, L, mean, invstd, weight, bias, relu, s);
+  ZSBIR_CUDA_CHECK_LAUNCH("batch_norm backward sums");
+  apply_gradient<<<tile_grid(L), kThreads, 0, stream()>>>(g, x, L, mean, invstd, weight, training, s, gx, gweight,
+                                                          gbias);
+  ZSBIR_CUDA_CHECK_LAUNCH("batch_norm backward");
 }
 
 template <class T>
@@ -115,7 +205,8 @@ void normalize(const Tensor<T>& x, const ChannelRuns& L, const Tensor<T>& mean, 
                const Tensor<T>& weight, const Tensor<T>& bias, bool relu, const Tensor<T>& out, const char* kernel) {
   cpu::detail::check_contiguous_like(out, x, kernel, "output");
   if (out.numel() == 0) return;
-  forward<<<blocks_for(out.numel()), kThreads, 0, stream()>>>(x.data(), L, mean.data(), invstd.data(), weight.data(),
+  const int64_t tiles = (out.numel() + kTile - 1) / kTile;
+  forward<<<static_cast<unsigned>(std::min<int64_t>(tiles, int64_t(1) << 30)), kThreads, 0, stream()>>>(x.data(), L, mean.data(), invstd.data(), weight.data(),
                                                               bias.data(), relu, out.data());
   ZSBIR_CUDA_CHECK_LAUNCH("batch_norm forward");
 }
@@ -131,8 +222,17 @@ void batch_norm_stats(const Tensor<T>& x, double eps, double momentum, const Ten
   using namespace bn_detail;
   const ChannelRuns L = cpu::detail::channel_runs(x, "batch_norm_stats", /*batch_strided=*/true);
   if (L.c == 0) return;
-  stats<<<blocks_for(L.c * kThreads), kThreads, 0, stream()>>>(x.data(), L, eps, momentum, mean.data(), invstd.data(),
-                                                               data_or_null(running_mean), data_or_null(running_var));
+  const int64_t tiles = tiles_of(L);
+  const Storage partials = scratch(static_cast<size_t>(2 * L.c * tiles) * sizeof(double));
+  double* sums = static_cast<double*>(partials.data());
+  double* squares = sums + L.c * tiles;
+  tile_sums<<<tile_grid(L), kThreads, 0, stream()>>>(x.data(), L, sums);
+  ZSBIR_CUDA_CHECK_LAUNCH("batch_norm_stats sums");
+  tile_deviations<<<tile_grid(L), kThreads, 0, stream()>>>(x.data(), L, sums, squares);
+  ZSBIR_CUDA_CHECK_LAUNCH("batch_norm_stats deviations");
+  finish_stats<<<blocks_for(L.c * kThreads), kThreads, 0, stream()>>>(L, sums, squares, eps, momentum, mean.data(),
+                                                                      invstd.data(), data_or_null(running_mean),
+                                                                      data_or_null(running_var));
   ZSBIR_CUDA_CHECK_LAUNCH("batch_norm_stats");
 }
 
@@ -157,11 +257,8 @@ void batch_norm_backward(const Tensor<T>& gy, const Tensor<T>& x, const Tensor<T
   if (gx.defined()) cpu::detail::check_contiguous_like(gx, x, "batch_norm_backward", "input gradient");
   if (L.c == 0) return;
   // gy is only read without the ReLU mask.
-  backward<<<blocks_for(L.c * kThreads), kThreads, 0, stream()>>>(gy.data(), x.data(), L, mean.data(), invstd.data(),
-                                                                  weight.data(), static_cast<const T*>(nullptr), false,
-                                                                  training, data_or_null(gx), data_or_null(gweight),
-                                                                  data_or_null(gbias));
-  ZSBIR_CUDA_CHECK_LAUNCH("batch_norm_backward");
+  backward(gy.data(), x.data(), L, mean.data(), invstd.data(), weight.data(), static_cast<const T*>(nullptr), false,
+           training, data_or_null(gx), data_or_null(gweight), data_or_null(gbias));
 }
 
 }  // namespace zsbir::cuda

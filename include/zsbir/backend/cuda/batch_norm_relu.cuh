@@ -25,12 +25,8 @@ void batch_norm_relu_backward(const Tensor<T>& g, const Tensor<T>& x, const Tens
   using namespace bn_detail;
   const ChannelRuns L = cpu::detail::channel_runs(x, "batch_norm_relu_backward", /*batch_strided=*/true);
   cpu::detail::check_contiguous_like(g, x, "batch_norm_relu_backward", "gradient");
-  if (L.c == 0) return;
-  backward<<<blocks_for(L.c * kThreads), kThreads, 0, stream()>>>(g.data(), x.data(), L, mean.data(), invstd.data(),
-                                                                  weight.data(), bias.data(), true, training,
-                                                                  input_grad ? g.data() : nullptr,
-                                                                  data_or_null(gweight), data_or_null(gbias));
-  ZSBIR_CUDA_CHECK_LAUNCH("batch_norm_relu_backward");
+  backward(g.data(), x.data(), L, mean.data(), invstd.data(), weight.data(), bias.data(), true, training,
+           input_grad ? g.data() : nullptr, data_or_null(gweight), data_or_null(gbias));
 }
 
 }  // namespace zsbir::cuda
