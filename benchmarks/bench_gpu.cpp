@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "profile_report.hpp"
 #include "zsbir/backend/kernel_profile.hpp"
 #include "zsbir/backend/math_options.hpp"
 #include "zsbir/core/device_select.hpp"
@@ -104,19 +105,7 @@ void profile_step(Device device, const std::function<void()>& step) {
   }
   p.start(device.index);
   const double wall = timed_seconds(device, step) * 1e3;
-  std::vector<KernelTime> times = p.stop(device.index);
-  double vendor = 0, ours = 0, copies = 0;
-  for (const KernelTime& k : times) (k.vendor ? vendor : k.name == "copy" ? copies : ours) += k.milliseconds;
-  const double outside = std::max(0.0, wall - vendor - ours - copies);
-  std::printf("  one profiled step: %.1f ms wall; cuBLAS/cuDNN %.1f%%, our kernels %.1f%%, copies %.1f%%, outside any "
-              "kernel %.1f%%\n",
-              wall, 100 * vendor / wall, 100 * ours / wall, 100 * copies / wall, 100 * outside / wall);
-  std::sort(times.begin(), times.end(), [](const KernelTime& a, const KernelTime& b) {
-    return a.milliseconds > b.milliseconds;
-  });
-  for (size_t i = 0; i < std::min<size_t>(times.size(), 12); ++i)
-    std::printf("    %-26s %6lld calls %9.2f ms%s\n", times[i].name.c_str(), static_cast<long long>(times[i].calls),
-                times[i].milliseconds, times[i].vendor ? "  (vendor)" : "");
+  bench::print_profile("one profiled step", wall, p.stop(device.index));
 }
 
 void train_steps(const Flags& f, Device device, bool tf32) {

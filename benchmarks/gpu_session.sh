@@ -195,7 +195,7 @@ bench() {
     status=1
     log "bench_eval failed: $(tail -1 "$out/bench_eval.txt")"
   fi
-  grep -E '^(evaluate_retrieval|median)' "$out/bench_eval.txt" | tee -a "$out/session.txt"
+  grep -E '^(evaluate_retrieval|median|  its kernel profile)' "$out/bench_eval.txt" | tee -a "$out/session.txt"
   return $status
 }
 
