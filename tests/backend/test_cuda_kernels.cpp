@@ -314,8 +314,8 @@ KERNEL_CHECK(batch_norm_backward) {
         const Tensor<T> cw = Tensor<T>::empty({4}), cb = Tensor<T>::empty({4});
         const Tensor<T> dw = Tensor<T>::empty({4}, gpu), db = Tensor<T>::empty({4}, gpu);
         cpu_kernels<T>().batch_norm_backward(gy, x, s.mean, s.invstd, w, training, cx, cw, cb);
-        kernels<T>(gpu).batch_norm_backward(gy.to(gpu), x.to(gpu), s.mean.to(gpu), s.invstd.to(gpu), w.to(gpu), training,
-                                            dx, dw, db);
+        kernels<T>(gpu).batch_norm_backward(gy.to(gpu), x.to(gpu), s.mean.to(gpu), s.invstd.to(gpu), w.to(gpu),
+                                            training, dx, dw, db);
         if (input_grad) CLOSE(dx, cx);
         CLOSE(dw, cw);
         CLOSE(db, cb);
@@ -438,32 +438,44 @@ KERNEL_CHECK(sort_rows) {
 }
 
 KERNEL_CHECK(rank_sorted_rows) {
-  const int64_t rows = 4, cols = 97, k = 7;
-  Tensor<T> dist = rnd<T>({rows, cols}, 50, 0, 3);
-  for (int64_t i = 0; i < dist.numel(); ++i) dist.data()[i] = std::round(dist.data()[i] * 8) / 8;  // ties
-  const Tensor<T> sorted = Tensor<T>::empty({rows, cols});
-  std::vector<int32_t> order(rows * cols);
-  cpu_kernels<T>().sort_rows(dist.data(), rows, cols, sorted.data(), order.data());
-  std::vector<int64_t> ql{0, 1, 2, 5}, gl(cols), relevant(rows);
-  for (int64_t j = 0; j < cols; ++j) gl[j] = j % 3;
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t j = 0; j < cols; ++j) relevant[r] += gl[j] == ql[r];
-  std::vector<double> cap(rows);
-  std::vector<int32_t> ctop(rows * k);
-  cpu_kernels<T>().rank_sorted_rows(sorted.data(), order.data(), rows, cols, ql.data(), gl.data(), relevant.data(), k,
-                                    cap.data(), ctop.data());
-  const Tensor<T> sd = sorted.to(gpu);
-  const Storage od = retrieval::detail::upload(order, gpu), qd = retrieval::detail::upload(ql, gpu),
-                gd = retrieval::detail::upload(gl, gpu), rd = retrieval::detail::upload(relevant, gpu);
-  const Tensor<double> apd = Tensor<double>::empty({rows}, gpu);
-  const Storage topd = Storage::allocate(ctop.size() * sizeof(int32_t), gpu);
-  kernels<T>(gpu).rank_sorted_rows(sd.data(), static_cast<const int32_t*>(od.data()), rows, cols,
-                                   static_cast<const int64_t*>(qd.data()), static_cast<const int64_t*>(gd.data()),
-                                   static_cast<const int64_t*>(rd.data()), k, apd.data(),
-                                   static_cast<int32_t*>(topd.data()));
-  const std::vector<double> gap = apd.to_vector();
-  for (int64_t r = 0; r < rows; ++r) CHECK(gap[r] == doctest::Approx(cap[r]).epsilon(1e-14));
-  CHECK(retrieval::detail::download<int32_t>(topd.data(), ctop.size(), gpu) == ctop);
+  // CUDA cuts each row into one part per thread, between tie groups: rows shorter than a block, tie
+  // groups a few items long and hundreds long (each spanning many parts' cut points), and no ties.
+  struct Case {
+    int64_t cols;
+    double levels_per_unit;  // distances rounded to 1 / this; 0: not rounded
+  };
+  for (const Case& c : {Case{97, 8}, Case{2053, 2}, Case{2053, 0}}) {
+    CAPTURE(c.cols);
+    CAPTURE(c.levels_per_unit);
+    const int64_t rows = 4, cols = c.cols, k = 7;
+    Tensor<T> dist = rnd<T>({rows, cols}, 50, 0, 3);
+    if (c.levels_per_unit > 0)
+      for (int64_t i = 0; i < dist.numel(); ++i)
+        dist.data()[i] = std::round(dist.data()[i] * c.levels_per_unit) / c.levels_per_unit;
+    const Tensor<T> sorted = Tensor<T>::empty({rows, cols});
+    std::vector<int32_t> order(rows * cols);
+    cpu_kernels<T>().sort_rows(dist.data(), rows, cols, sorted.data(), order.data());
+    std::vector<int64_t> ql{0, 1, 2, 5}, gl(cols), relevant(rows);
+    for (int64_t j = 0; j < cols; ++j) gl[j] = j % 3;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t j = 0; j < cols; ++j) relevant[r] += gl[j] == ql[r];
+    std::vector<double> cap(rows);
+    std::vector<int32_t> ctop(rows * k);
+    cpu_kernels<T>().rank_sorted_rows(sorted.data(), order.data(), rows, cols, ql.data(), gl.data(), relevant.data(),
+                                      k, cap.data(), ctop.data());
+    const Tensor<T> sd = sorted.to(gpu);
+    const Storage od = retrieval::detail::upload(order, gpu), qd = retrieval::detail::upload(ql, gpu),
+                  gd = retrieval::detail::upload(gl, gpu), rd = retrieval::detail::upload(relevant, gpu);
+    const Tensor<double> apd = Tensor<double>::empty({rows}, gpu);
+    const Storage topd = Storage::allocate(ctop.size() * sizeof(int32_t), gpu);
+    kernels<T>(gpu).rank_sorted_rows(sd.data(), static_cast<const int32_t*>(od.data()), rows, cols,
+                                     static_cast<const int64_t*>(qd.data()), static_cast<const int64_t*>(gd.data()),
+                                     static_cast<const int64_t*>(rd.data()), k, apd.data(),
+                                     static_cast<int32_t*>(topd.data()));
+    const std::vector<double> gap = apd.to_vector();
+    for (int64_t r = 0; r < rows; ++r) CHECK(gap[r] == doctest::Approx(cap[r]).epsilon(1e-14));
+    CHECK(retrieval::detail::download<int32_t>(topd.data(), ctop.size(), gpu) == ctop);
+  }
 }
 
 TEST_CASE("every kernel in ZSBIR_KERNEL_LIST has a CUDA-vs-CPU check") {

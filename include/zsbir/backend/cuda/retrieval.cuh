@@ -1,7 +1,7 @@
 // CUDA kernels of retrieval evaluation, the twins of cpu/retrieval.hpp: row norms (common.cuh's
 // sum_rows), the finish of a block of GEMM distances (elementwise, then the duplicate columns), a stable
 // per-row sort (CUB's segmented radix sort, with the column indices as values) and the ranking of
-// sorted rows (one thread per query walks its row once: AP with ties, then the first k columns).
+// sorted rows (one block per query: AP with ties, then the first k columns).
 #pragma once
 
 #include <cub/device/device_segmented_radix_sort.cuh>
@@ -41,14 +41,35 @@ __global__ void row_offsets(int32_t* offsets, int64_t rows, int64_t cols) {
   for (int64_t i = first_index(); i <= rows; i += index_stride()) offsets[i] = static_cast<int32_t>(i * cols);
 }
 
+// One block per query row: each thread takes a part of the row cut between tie groups, counts its
+// relevant items, learns from the block how many come before its part, and sums its groups' terms.
+// (One thread per row left a GPU mostly idle: 14 of the 16 s of a 100,000^2 evaluation on an H200.)
 template <class T>
 __global__ void rank(const T* sorted, const int32_t* order, int64_t rows, int64_t cols, const int64_t* query_labels,
                      const int64_t* gallery_labels, const int64_t* relevant, int64_t k, double* ap, int32_t* top) {
-  for (int64_t r = first_index(); r < rows; r += index_stride()) {
+  __shared__ int64_t before[kThreads];
+  for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+    const T* s = sorted + r * cols;
     const int32_t* o = order + r * cols;
-    ap[r] = zsbir::detail::sorted_row_average_precision(sorted + r * cols, o, cols, query_labels[r], gallery_labels,
-                                                        relevant[r]);
-    for (int64_t i = 0; i < k; ++i) top[r * k + i] = o[i];
+    const int64_t label = query_labels[r];
+    const int64_t begin = zsbir::detail::tie_group_start(s, cols, cols * threadIdx.x / kThreads);
+    const int64_t end = zsbir::detail::tie_group_start(s, cols, cols * (threadIdx.x + 1) / kThreads);
+    int64_t hits = 0;
+    for (int64_t i = begin; i < end; ++i) hits += gallery_labels[o[i]] == label;
+    __syncthreads();  // the previous row's readers are done with `before`
+    before[threadIdx.x] = hits;
+    __syncthreads();
+    if (threadIdx.x == 0)  // exclusive prefix sum: 256 additions, not worth a parallel scan
+      for (int64_t t = 0, total = 0; t < kThreads; ++t) {
+        const int64_t h = before[t];
+        before[t] = total;
+        total += h;
+      }
+    __syncthreads();
+    const double sum = block_sum(zsbir::detail::tie_groups_precision_sum(s, o, begin, end, label, gallery_labels,
+                                                                         before[threadIdx.x]));
+    if (threadIdx.x == 0) ap[r] = relevant[r] > 0 ? sum / double(relevant[r]) : 0.0;
+    for (int64_t i = threadIdx.x; i < k; i += kThreads) top[r * k + i] = o[i];
   }
 }
 
@@ -108,7 +129,7 @@ void rank_sorted_rows(const T* sorted, const int32_t* order, int64_t rows, int64
                       const int64_t* gallery_labels, const int64_t* relevant, int64_t k, double* ap, int32_t* top) {
   zsbir::detail::check_top_k(k, cols);
   if (rows == 0) return;
-  retrieval_detail::rank<<<blocks_for(rows), kThreads, 0, stream()>>>(sorted, order, rows, cols, query_labels,
+  retrieval_detail::rank<<<blocks_for(rows * kThreads), kThreads, 0, stream()>>>(sorted, order, rows, cols, query_labels,
                                                                       gallery_labels, relevant, k, ap, top);
   ZSBIR_CUDA_CHECK_LAUNCH("rank_sorted_rows");
 }
