@@ -176,7 +176,9 @@ __global__ void apply_gradient(const T* g, const T* x, ChannelRuns L, const T* m
     const double scale = is * weight[ch];
     const double g_mean = training ? sum_g / count : 0, k = training ? sum_g_xc * is * is / count : 0;
     for (int64_t t = blockIdx.x; t < tiles; t += gridDim.x)
-      for_tile(L, ch, t, [&](int64_t i, int64_t gi) { gx[gi] = static_cast<T>(scale * (g[gi] - g_mean - (x[i] - mu) * k)); });
+      for_tile(L, ch, t, [&](int64_t i, int64_t gi) {
+        gx[gi] = static_cast<T>(scale * (g[gi] - g_mean - (x[i] - mu) * k));
+      });
   }
 }
 
@@ -205,9 +207,9 @@ void normalize(const Tensor<T>& x, const ChannelRuns& L, const Tensor<T>& mean, 
                const Tensor<T>& weight, const Tensor<T>& bias, bool relu, const Tensor<T>& out, const char* kernel) {
   cpu::detail::check_contiguous_like(out, x, kernel, "output");
   if (out.numel() == 0) return;
-  const int64_t tiles = (out.numel() + kTile - 1) / kTile;
-  forward<<<static_cast<unsigned>(std::min<int64_t>(tiles, int64_t(1) << 30)), kThreads, 0, stream()>>>(x.data(), L, mean.data(), invstd.data(), weight.data(),
-                                                              bias.data(), relu, out.data());
+  const auto tiles = static_cast<unsigned>(std::min<int64_t>((out.numel() + kTile - 1) / kTile, int64_t(1) << 30));
+  forward<<<tiles, kThreads, 0, stream()>>>(x.data(), L, mean.data(), invstd.data(), weight.data(), bias.data(), relu,
+                                            out.data());
   ZSBIR_CUDA_CHECK_LAUNCH("batch_norm forward");
 }
 
