@@ -24,12 +24,15 @@
 #   bench   bench_gpu (densenet121 224: training step B=32 and B=64, TF32 and full float, kernel profile;
 #           inference B=256), then bench_eval 12,500^2 and 100,000^2 ranked on the GPU
 #   torch   PyTorch's same step and inference on the same GPU (benchmarks/gpu_baseline_torch.py)
+#   eval    bench's evaluations alone
+#   ncu     Nsight Compute's speed of light, launch and occupancy sections of batch norm's kernels in a
+#           B=32 step (not in the default run)
 # Usage: benchmarks/gpu_session.sh [stage ...]      (no stage: facts test parity bench torch)
 # Environment: OUT (logs, default ./gpu-results; at most 8 files, as the GPU tool brings back), SCRATCH
 # (dataset and checkpoints, default a temporary folder), BUNDLE (default gpu-bundle), CUDA_ARCH,
-# LIMIT_TEST, LIMIT_PARITY, LIMIT_BENCH, LIMIT_TORCH (seconds each stage may take; defaults fit the
-# whole run in about 9 minutes). A stage that fails or runs out of time is marked so in session.txt and
-# the next stage still runs; the script's status is that of the worst stage.
+# LIMIT_TEST, LIMIT_PARITY, LIMIT_BENCH, LIMIT_TORCH, LIMIT_EVAL, LIMIT_NCU (seconds each stage may take;
+# the defaults fit the default run in about 9 minutes). A stage that fails or runs out of time is marked
+# so in session.txt and the next stage still runs; the script's status is that of the worst stage.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 out=${OUT:-$PWD/gpu-results}
@@ -189,14 +192,40 @@ bench() {
     log "bench_gpu failed: $(tail -1 "$out/bench_gpu.txt")"
   fi
   grep -E '^(train|inference|  one profiled)' "$out/bench_gpu.txt" | tee -a "$out/session.txt"
+  bench_eval || status=1
+  return $status
+}
+
+bench_eval() {
   if ! { timeout 15 "$bundle/bin/bench_eval" --device cuda --reps 3 &&
          timeout 55 "$bundle/bin/bench_eval" --device cuda --queries 100000 --gallery 100000 --reps 1; } \
        >"$out/bench_eval.txt" 2>&1; then
-    status=1
     log "bench_eval failed: $(tail -1 "$out/bench_eval.txt")"
+    return 1
   fi
   grep -E '^(evaluate_retrieval|median|  its kernel profile)' "$out/bench_eval.txt" | tee -a "$out/session.txt"
-  return $status
+}
+
+# Nsight Compute's view of batch norm's kernels in B=32 training steps: $1 names the output, $2 the
+# kernels (a regex on their function names), $3 how many matching launches to skip, $4 how many to see.
+ncu_run() {
+  "$ncu" --clock-control none --kernel-name "regex:$2" --launch-skip "$3" --launch-count "$4" --section SpeedOfLight \
+    --section LaunchStats --section Occupancy "$bundle/bin/bench_gpu" --batch_sizes 32 --steps 1 --warmup 1 --tf32 on \
+    --inference_batch 0 --profile 0 >"$out/ncu-$1.txt" 2>&1
+  local rc=$?
+  grep -E '^  [a-z_]+<|Duration|DRAM Throughput|Compute \(SM\) Throughput|Registers Per|Achieved Occupancy|Grid Size' \
+    "$out/ncu-$1.txt" | tee -a "$out/session.txt"
+  return $rc
+}
+
+# Statistics and forward early in the first step (the stem and first dense layers, the largest
+# tensors); backward late in it, where the first dense block's layers are.
+ncu_kernels() {
+  ncu=$(command -v ncu || find /usr/local/cuda*/bin /opt/nvidia -name ncu -type f 2>/dev/null | head -1)
+  [[ -n $ncu ]] || { log "ncu: not found"; return 1; }
+  export ncu
+  ncu_run forward '^(tile_sums|tile_deviations|forward)$' 60 9 &&
+    ncu_run backward '^(tile_gradient_sums|apply_gradient)$' 640 8
 }
 
 torch_baseline() {
@@ -231,8 +260,10 @@ run_stage() {
     parity) limit=${LIMIT_PARITY:-170}; timeout "$limit" bash -c parity ;;
     bench)  limit=${LIMIT_BENCH:-170}; timeout "$limit" bash -c bench ;;
     torch)  limit=${LIMIT_TORCH:-80}; timeout "$limit" bash -c torch_baseline ;;
+    eval)   limit=${LIMIT_EVAL:-80}; timeout "$limit" bash -c bench_eval ;;
+    ncu)    limit=${LIMIT_NCU:-120}; timeout "$limit" bash -c ncu_kernels ;;
     *)
-      echo "unknown stage '$stage' (bundle, build, facts, test, parity, bench or torch)" >&2
+      echo "unknown stage '$stage' (bundle, build, facts, test, parity, bench, torch, eval or ncu)" >&2
       return 2
       ;;
   esac
@@ -246,6 +277,6 @@ run_stage() {
 
 # The limited stages run in a child bash under timeout, which stops the whole stage at its limit.
 export bundle out scratch
-export -f log run_suite suites parity bench torch_baseline
+export -f log run_suite suites parity bench bench_eval torch_baseline ncu_run ncu_kernels
 for stage in "${stages[@]}"; do run_stage "$stage"; done
 exit $worst
