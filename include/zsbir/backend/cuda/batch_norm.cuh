@@ -136,10 +136,13 @@ __global__ void forward(const T* x, ChannelRuns L, const T* mean, const T* invst
 }
 
 // Backward pass 1. With `relu`, g first loses the gradient where relu(batch_norm(x)) was 0 (in place,
-// as the CPU does); then each tile's sums of g and of g * (x - mean), into sums (2, C, tiles).
+// as the CPU does); then each tile's sums of g and of g * (x - mean), into sums (2, C, tiles). g and x
+// never share memory, and the masked value is kept rather than loaded back after its store, so that
+// later elements' loads need not wait for earlier stores: Nsight Compute measured the version that
+// stored and reloaded, without __restrict__, at 2% of the GPU's memory bandwidth.
 template <class T>
-__global__ void tile_gradient_sums(T* g, const T* x, ChannelRuns L, const T* mean, const T* invstd, const T* weight,
-                                   const T* bias, bool relu, double* sums) {
+__global__ void tile_gradient_sums(T* __restrict__ g, const T* __restrict__ x, ChannelRuns L, const T* mean,
+                                   const T* invstd, const T* weight, const T* bias, bool relu, double* sums) {
   const int64_t tiles = tiles_of(L);
   for (int64_t ch = blockIdx.y; ch < L.c; ch += gridDim.y) {
     const double mu = mean[ch];
@@ -148,9 +151,10 @@ __global__ void tile_gradient_sums(T* g, const T* x, ChannelRuns L, const T* mea
       double sum_g = 0, sum_g_xc = 0;
       for_tile(L, ch, t, [&](int64_t i, int64_t gi) {
         const T xv = x[i];
-        if (relu && !(xv * f.scale + f.shift > T(0))) g[gi] = T(0);
-        sum_g += g[gi];
-        sum_g_xc += g[gi] * (xv - mu);
+        T gv = g[gi];
+        if (relu && !(xv * f.scale + f.shift > T(0))) g[gi] = gv = T(0);
+        sum_g += gv;
+        sum_g_xc += gv * (xv - mu);
       });
       sum_g = block_sum(sum_g);
       sum_g_xc = block_sum(sum_g_xc);
@@ -159,10 +163,10 @@ __global__ void tile_gradient_sums(T* g, const T* x, ChannelRuns L, const T* mea
   }
 }
 
-// Backward pass 2: the parameter gradients (the first tile's block) and, into gx (which may be g),
-// the input gradient.
+// Backward pass 2: the parameter gradients (the first tile's block) and, into gx (which may be g, so
+// only x is __restrict__), the input gradient.
 template <class T>
-__global__ void apply_gradient(const T* g, const T* x, ChannelRuns L, const T* mean, const T* invstd, const T* weight,
+__global__ void apply_gradient(const T* g, const T* __restrict__ x, ChannelRuns L, const T* mean, const T* invstd, const T* weight,
                                bool training, const double* sums, T* gx, T* gweight, T* gbias) {
   const int64_t tiles = tiles_of(L), count = L.n * L.s;
   for (int64_t ch = blockIdx.y; ch < L.c; ch += gridDim.y) {
