@@ -1,12 +1,9 @@
 // CPU 2-d pooling over (N,C,H,W) or (C,H,W) tensors, one H x W plane at a time: max (backward finds
-// each window's maximum again in the input) and average. Fixed windows
-// (kernel, stride, padding, dilation) and adaptive ones are both described as per-axis window lists,
-// so one loop serves both.
+// each window's maximum again in the input) and average. Fixed windows (kernel, stride, padding,
+// dilation) and adaptive ones are both described as per-axis window lists, so one loop serves both.
 #pragma once
 
 #include <algorithm>
-#include <cmath>
-#include <limits>
 #include <vector>
 
 #include "zsbir/backend/pool_windows.hpp"

@@ -166,8 +166,8 @@ __global__ void tile_gradient_sums(T* __restrict__ g, const T* __restrict__ x, C
 // Backward pass 2: the parameter gradients (the first tile's block) and, into gx (which may be g, so
 // only x is __restrict__), the input gradient.
 template <class T>
-__global__ void apply_gradient(const T* g, const T* __restrict__ x, ChannelRuns L, const T* mean, const T* invstd, const T* weight,
-                               bool training, const double* sums, T* gx, T* gweight, T* gbias) {
+__global__ void apply_gradient(const T* g, const T* __restrict__ x, ChannelRuns L, const T* mean, const T* invstd,
+                               const T* weight, bool training, const double* sums, T* gx, T* gweight, T* gbias) {
   const int64_t tiles = tiles_of(L), count = L.n * L.s;
   for (int64_t ch = blockIdx.y; ch < L.c; ch += gridDim.y) {
     const double sum_g = channel_total(sums, tiles, ch), sum_g_xc = channel_total(sums + L.c * tiles, tiles, ch);
@@ -261,7 +261,6 @@ void batch_norm_backward(const Tensor<T>& gy, const Tensor<T>& x, const Tensor<T
   const ChannelRuns L = cpu::detail::channel_runs(x, "batch_norm_backward");
   cpu::detail::check_contiguous_like(gy, x, "batch_norm_backward", "gradient");
   if (gx.defined()) cpu::detail::check_contiguous_like(gx, x, "batch_norm_backward", "input gradient");
-  if (L.c == 0) return;
   // gy is only read without the ReLU mask.
   backward(gy.data(), x.data(), L, mean.data(), invstd.data(), weight.data(), static_cast<const T*>(nullptr), false,
            training, data_or_null(gx), data_or_null(gweight), data_or_null(gbias));

@@ -129,8 +129,8 @@ void rank_sorted_rows(const T* sorted, const int32_t* order, int64_t rows, int64
                       const int64_t* gallery_labels, const int64_t* relevant, int64_t k, double* ap, int32_t* top) {
   zsbir::detail::check_top_k(k, cols);
   if (rows == 0) return;
-  retrieval_detail::rank<<<blocks_for(rows * kThreads), kThreads, 0, stream()>>>(sorted, order, rows, cols, query_labels,
-                                                                      gallery_labels, relevant, k, ap, top);
+  retrieval_detail::rank<<<blocks_for(rows * kThreads), kThreads, 0, stream()>>>(
+      sorted, order, rows, cols, query_labels, gallery_labels, relevant, k, ap, top);
   ZSBIR_CUDA_CHECK_LAUNCH("rank_sorted_rows");
 }
 
