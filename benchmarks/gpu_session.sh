@@ -24,14 +24,16 @@
 #   bench   bench_gpu (densenet121 224: training step B=32 and B=64, TF32 and full float, kernel profile;
 #           inference B=256), then bench_eval 12,500^2 and 100,000^2 ranked on the GPU
 #   torch   PyTorch's same step and inference on the same GPU (benchmarks/gpu_baseline_torch.py)
+#   cudnn   bench_cudnn_norm_pool: our batch norm and pooling kernels beside cuDNN's on every such layer
+#           of a densenet121 B=32 encoder pass, results compared first (which the backend should use)
 #   eval    bench's evaluations alone
 #   ncu     Nsight Compute's speed of light, launch and occupancy sections of batch norm's kernels in a
 #           B=32 step (not in the default run)
-# Usage: benchmarks/gpu_session.sh [stage ...]      (no stage: facts test parity bench torch)
+# Usage: benchmarks/gpu_session.sh [stage ...]      (no stage: facts test cudnn bench torch parity)
 # Environment: OUT (logs, default ./gpu-results; at most 8 files, as the GPU tool brings back), SCRATCH
 # (dataset and checkpoints, default a temporary folder), BUNDLE (default gpu-bundle), CUDA_ARCH,
-# LIMIT_TEST, LIMIT_PARITY, LIMIT_BENCH, LIMIT_TORCH, LIMIT_EVAL, LIMIT_NCU (seconds each stage may take;
-# the defaults fit the default run in about 9 minutes). A stage that fails or runs out of time is marked
+# LIMIT_TEST, LIMIT_CUDNN, LIMIT_PARITY, LIMIT_BENCH, LIMIT_TORCH, LIMIT_EVAL, LIMIT_NCU (seconds each
+# stage may take; the defaults fit the default run in about 10 minutes). A stage that fails or runs out of time is marked
 # so in session.txt and the next stage still runs; the script's status is that of the worst stage.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -40,8 +42,8 @@ bundle=${BUNDLE:-$PWD/gpu-bundle}
 scratch=${SCRATCH:-$(mktemp -d)}
 mkdir -p "$out" "$scratch"
 stages=("$@")
-[[ ${#stages[@]} -gt 0 ]] || stages=(facts test parity bench torch)
-programs=(zsbir_cuda_tests zsbir_tests bench_gpu bench_eval make_dataset train evaluate retrieve)
+[[ ${#stages[@]} -gt 0 ]] || stages=(facts test cudnn bench torch parity)
+programs=(zsbir_cuda_tests zsbir_tests bench_gpu bench_eval bench_cudnn_norm_pool make_dataset train evaluate retrieve)
 worst=0
 
 log() { echo "$*" | tee -a "$out/session.txt"; }
@@ -206,6 +208,14 @@ bench_eval() {
   grep -E '^(evaluate_retrieval|median|  its kernel profile)' "$out/bench_eval.txt" | tee -a "$out/session.txt"
 }
 
+cudnn_bench() {
+  "$bundle/bin/bench_cudnn_norm_pool" >"$out/bench_cudnn_norm_pool.txt" 2>&1
+  local rc=$?
+  grep -E '^(all |per training step|results|bench_cudnn_norm_pool)' "$out/bench_cudnn_norm_pool.txt" |
+    tee -a "$out/session.txt"
+  return $rc
+}
+
 # Nsight Compute's view of batch norm's kernels in B=32 training steps: $1 names the output, $2 the
 # kernels (a regex on their function names), $3 how many matching launches to skip, $4 how many to see.
 ncu_run() {
@@ -257,13 +267,14 @@ run_stage() {
       (exit $rc)
       ;;
     test)   limit=${LIMIT_TEST:-150}; timeout "$limit" bash -c suites ;;
-    parity) limit=${LIMIT_PARITY:-170}; timeout "$limit" bash -c parity ;;
+    cudnn)  limit=${LIMIT_CUDNN:-60}; timeout "$limit" bash -c cudnn_bench ;;
+    parity) limit=${LIMIT_PARITY:-130}; timeout "$limit" bash -c parity ;;
     bench)  limit=${LIMIT_BENCH:-170}; timeout "$limit" bash -c bench ;;
     torch)  limit=${LIMIT_TORCH:-80}; timeout "$limit" bash -c torch_baseline ;;
     eval)   limit=${LIMIT_EVAL:-80}; timeout "$limit" bash -c bench_eval ;;
     ncu)    limit=${LIMIT_NCU:-120}; timeout "$limit" bash -c ncu_kernels ;;
     *)
-      echo "unknown stage '$stage' (bundle, build, facts, test, parity, bench, torch, eval or ncu)" >&2
+      echo "unknown stage '$stage' (bundle, build, facts, test, cudnn, parity, bench, torch, eval or ncu)" >&2
       return 2
       ;;
   esac
@@ -277,6 +288,6 @@ run_stage() {
 
 # The limited stages run in a child bash under timeout, which stops the whole stage at its limit.
 export bundle out scratch
-export -f log run_suite suites parity bench bench_eval torch_baseline ncu_run ncu_kernels
+export -f log run_suite suites cudnn_bench parity bench bench_eval torch_baseline ncu_run ncu_kernels
 for stage in "${stages[@]}"; do run_stage "$stage"; done
 exit $worst
