@@ -1,10 +1,14 @@
-// The CUDA elementwise and copy kernels' index arithmetic (backend/cuda/indexing.hpp), checked on the
-// CPU: StridedIndex::offsets must visit the elements the CPU's strided walk visits, in the same order,
-// for permuted, sliced and broadcast operands.
+// The CUDA kernels' index arithmetic, checked on the CPU: StridedIndex::offsets (the elementwise and
+// copy kernels, backend/cuda/indexing.hpp) must visit the elements the CPU's strided walk visits, in
+// the same order, for permuted, sliced and broadcast operands; walk_tile (batch norm's per-channel
+// tiles, backend/cuda/channel_tiles.hpp) must give every element of a channel to one thread once.
 #include <array>
+#include <deque>
+#include <utility>
 #include <vector>
 
 #include "helpers.hpp"
+#include "zsbir/backend/cuda/channel_tiles.hpp"
 #include "zsbir/backend/cuda/indexing.hpp"
 
 namespace {
@@ -55,4 +59,62 @@ TEST_CASE("StridedIndex refuses layouts deeper than a kernel walks") {
   const Tensor<float> p = t.permute(reversed);  // nothing merges
   const auto L = zsbir::detail::merge_dims<2>(p.shape(), {p.strides(), p.strides()});
   CHECK_THROWS_WITH_AS(cuda::strided_index(L), doctest::Contains("CUDA kernels walk at most 8 dimensions"), Error);
+}
+
+namespace {
+
+// Walks every thread of every tile of channel ch and checks what walk_tile hands over: each element of
+// the channel exactly once, to the tile and lane that own it, with its index in x (images batch_stride
+// apart) and in a contiguous (N,C,S) tensor; at most kTileBatch loads before their stores, and the
+// stores of a batch in its loads' order with the same indices.
+void check_channel_walk(const cpu::detail::ChannelRuns& L, int64_t ch, int64_t threads) {
+  INFO("n ", L.n, ", c ", L.c, ", s ", L.s, ", batch_stride ", L.batch_stride, ", channel ", ch, ", threads ", threads);
+  std::vector<int> visits(static_cast<size_t>(L.n * L.s), 0);
+  bool well_formed = true;  // one flag rather than an assertion per element
+  for (int64_t t = 0; t < cuda::tiles_of(L, threads); ++t)
+    for (int64_t lane = 0; lane < threads; ++lane) {
+      std::deque<std::pair<int, int64_t>> loaded;  // (j, packed index) not yet stored
+      bool storing = false;
+      cuda::walk_tile(
+          L, ch, t, lane, threads,
+          [&](int j, int64_t i, int64_t packed) {
+            if (storing) well_formed &= loaded.empty(), storing = false;
+            well_formed &= j == static_cast<int>(loaded.size()) && j < cuda::kTileBatch;
+            const int64_t image = packed / (L.c * L.s), k = packed % L.s, e = image * L.s + k;
+            well_formed &= packed % (L.c * L.s) / L.s == ch && i == image * L.batch_stride + ch * L.s + k;
+            well_formed &= e / cuda::tile_size(threads) == t && (e - t * cuda::tile_size(threads)) % threads == lane;
+            if (e >= 0 && e < L.n * L.s) ++visits[static_cast<size_t>(e)];
+            else well_formed = false;  // past the channel's last element
+            loaded.emplace_back(j, packed);
+          },
+          [&](int j, int64_t packed) {
+            storing = true;
+            well_formed &= !loaded.empty() && loaded.front() == std::make_pair(j, packed);
+            if (!loaded.empty()) loaded.pop_front();
+          });
+      well_formed &= loaded.empty();
+    }
+  CHECK(well_formed);
+  int64_t wrong = 0;
+  for (int v : visits) wrong += v != 1;
+  CHECK_MESSAGE(wrong == 0, wrong, " of ", visits.size(), " elements not visited exactly once");
+}
+
+}  // namespace
+
+TEST_CASE("walk_tile gives each element of a channel to one thread once, a batch's loads before its stores") {
+  // (n, c, s, batch_stride): odd sizes, positions per image below, at and above the thread count, and
+  // channel prefixes of larger buffers (batch_stride above c * s).
+  const std::vector<cpu::detail::ChannelRuns> layouts{
+      {5, 3, 2, 6}, {3, 61, 67, 65 * 67}, {700, 1, 1, 1}, {2, 2, 300, 3 * 300}, {33, 4, 7, 28}, {1, 1, 4096, 4096}};
+  for (const cpu::detail::ChannelRuns& L : layouts)
+    for (const int64_t threads : {1, 7, 32, 256})
+      for (const int64_t ch : {int64_t(0), L.c - 1}) check_channel_walk(L, ch, threads);
+  // An empty channel has no tiles, and a walk past the end hands over nothing.
+  const cpu::detail::ChannelRuns empty{4, 2, 0, 0};
+  CHECK(cuda::tiles_of(empty, 256) == 0);
+  int calls = 0;
+  cuda::walk_tile(
+      {2, 1, 3, 3}, 0, 1, 0, 256, [&](int, int64_t, int64_t) { ++calls; }, [&](int, int64_t) { ++calls; });
+  CHECK(calls == 0);
 }

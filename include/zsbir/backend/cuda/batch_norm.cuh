@@ -1,16 +1,16 @@
 // CUDA batch normalisation, the twin of cpu/batch_norm.hpp, with the same formulas: x (N,C,...) seen
-// as (N,C,S), whose images may lie batch_stride apart. Per-channel work (statistics, gradients) splits
-// each channel's N*S elements into tiles, a 2-d grid of (tiles, channels), so that even a few channels
-// fill the GPU: each block writes its tile's partial sums (in double) and the next kernel adds a
-// channel's partials in a fixed order, so results do not depend on the blocks' schedule. The
-// normalisation itself is elementwise. The kernels also serve relu(batch_norm(x))
-// (batch_norm_relu.cuh). The channel layout and the shape checks are the CPU's
-// (cpu::detail::channel_runs).
+// as (N,C,S), whose images may lie batch_stride apart. Every kernel splits each channel's N*S elements
+// into tiles (channel_tiles.hpp), a 2-d grid of (tiles, channels), so that even a few channels fill
+// the GPU. The per-channel sums write each tile's partial sums (in double) and the next kernel adds a
+// channel's partials in a fixed order, so results do not depend on the blocks' schedule. The kernels
+// also serve relu(batch_norm(x)) (batch_norm_relu.cuh). The channel layout and the shape checks are the
+// CPU's (cpu::detail::channel_runs).
 #pragma once
 
 #include <algorithm>
 
 #include "zsbir/backend/cpu/batch_norm_relu.hpp"  // ChannelRuns, channel_runs, check_contiguous_like
+#include "zsbir/backend/cuda/channel_tiles.hpp"
 #include "zsbir/backend/cuda/common.cuh"
 
 namespace zsbir::cuda {
@@ -19,32 +19,17 @@ namespace bn_detail {
 
 using cpu::detail::ChannelRuns;
 
-/// Elements of one channel per tile: 16 per thread, so that each block's start-up (one division,
-/// its partials) is paid for many loads.
-inline constexpr int64_t kTile = 16 * kThreads;
-
-__host__ __device__ inline int64_t tiles_of(const ChannelRuns& L) { return (L.n * L.s + kTile - 1) / kTile; }
-
 /// The grid of (tiles, channels); larger ones loop (grid-stride in both dimensions).
 inline dim3 tile_grid(const ChannelRuns& L) {
-  const int64_t tiles = std::clamp<int64_t>(tiles_of(L), 1, int64_t(1) << 30);
+  const int64_t tiles = std::clamp<int64_t>(tiles_of(L, kThreads), 1, int64_t(1) << 30);
   return dim3(static_cast<unsigned>(tiles), static_cast<unsigned>(std::min<int64_t>(L.c, 65535)));
 }
 
 /// Calls f(index in x, index in a contiguous (N,C,S) tensor) for this thread's elements of tile t of
-/// channel ch: e = t * kTile + threadIdx.x + j * kThreads, image e / S, position e % S, found by
-/// division once and then stepped, since a 64-bit division is dozens of instructions.
+/// channel ch: walk_tile, for the passes that only read.
 template <class F>
 __device__ void for_tile(const ChannelRuns& L, int64_t ch, int64_t t, F&& f) {
-  const int64_t begin = t * kTile + threadIdx.x, end = min((t + 1) * kTile, L.n * L.s);
-  if (begin >= end) return;
-  int64_t image = begin / L.s, k = begin - image * L.s;
-  const int64_t step_images = kThreads / L.s, step_k = kThreads % L.s;
-  for (int64_t e = begin; e < end; e += kThreads) {
-    f(image * L.batch_stride + ch * L.s + k, (image * L.c + ch) * L.s + k);
-    image += step_images;
-    if ((k += step_k) >= L.s) k -= L.s, ++image;
-  }
+  walk_tile(L, ch, t, threadIdx.x, kThreads, [&](int, int64_t i, int64_t gi) { f(i, gi); }, [](int, int64_t) {});
 }
 
 /// The sum over a channel's tiles of partial (C, tiles), every thread of the block getting it.
@@ -67,7 +52,7 @@ struct Affine {  // channel ch's normalisation as x * scale + shift, rounded as 
 // Pass 1 of the statistics: each tile's sum of x.
 template <class T>
 __global__ void tile_sums(const T* x, ChannelRuns L, double* sums) {
-  const int64_t tiles = tiles_of(L);
+  const int64_t tiles = tiles_of(L, kThreads);
   for (int64_t ch = blockIdx.y; ch < L.c; ch += gridDim.y)
     for (int64_t t = blockIdx.x; t < tiles; t += gridDim.x) {
       double v = 0;
@@ -81,7 +66,7 @@ __global__ void tile_sums(const T* x, ChannelRuns L, double* sums) {
 // not cancel the variance.
 template <class T>
 __global__ void tile_deviations(const T* x, ChannelRuns L, const double* sums, double* squares) {
-  const int64_t tiles = tiles_of(L);
+  const int64_t tiles = tiles_of(L, kThreads);
   for (int64_t ch = blockIdx.y; ch < L.c; ch += gridDim.y) {
     const double mu = channel_total(sums, tiles, ch) / (L.n * L.s);
     for (int64_t t = blockIdx.x; t < tiles; t += gridDim.x) {
@@ -100,7 +85,7 @@ __global__ void tile_deviations(const T* x, ChannelRuns L, const double* sums, d
 template <class T>
 __global__ void finish_stats(ChannelRuns L, const double* sums, const double* squares, double eps, double momentum,
                              T* mean, T* invstd, T* running_mean, T* running_var) {
-  const int64_t tiles = tiles_of(L);
+  const int64_t tiles = tiles_of(L, kThreads);
   const double m = static_cast<double>(L.n * L.s);
   for (int64_t ch = blockIdx.x; ch < L.c; ch += gridDim.x) {
     const double mu = channel_total(sums, tiles, ch) / m, sq = channel_total(squares, tiles, ch);
@@ -113,46 +98,51 @@ __global__ void finish_stats(ChannelRuns L, const double* sums, const double* sq
   }
 }
 
-// Elementwise over tiles of the contiguous output (N,C,S), each element's image, channel and position
-// stepped as in for_tile (dividing only when a step passes the last channel).
+// The normalisation, into the contiguous output y (N,C,S): each block takes a tile of a channel, as
+// the per-channel passes do, so that the channel's x * scale + shift is computed once per block.
 template <class T>
-__global__ void forward(const T* x, ChannelRuns L, const T* mean, const T* invstd, const T* weight, const T* bias,
-                        bool relu, T* y) {
-  const int64_t total = L.n * L.c * L.s;
-  for (int64_t t = blockIdx.x; t * kTile < total; t += gridDim.x) {
-    const int64_t begin = t * kTile + threadIdx.x, end = min((t + 1) * kTile, total);
-    int64_t row = begin / L.s, k = begin - row * L.s;
-    int64_t image = row / L.c, ch = row - image * L.c;
-    const int64_t step_rows = kThreads / L.s, step_k = kThreads % L.s;
-    for (int64_t e = begin; e < end; e += kThreads) {
-      const Affine<T> f(mean, invstd, weight, bias, ch);
-      const T v = x[image * L.batch_stride + ch * L.s + k] * f.scale + f.shift;
-      y[e] = relu ? (v > T(0) ? v : T(0)) : v;
-      int64_t rows = step_rows;
-      if ((k += step_k) >= L.s) k -= L.s, ++rows;
-      if ((ch += rows) >= L.c) image += ch / L.c, ch %= L.c;
+__global__ void forward(const T* __restrict__ x, ChannelRuns L, const T* mean, const T* invstd, const T* weight,
+                        const T* bias, bool relu, T* __restrict__ y) {
+  const int64_t tiles = tiles_of(L, kThreads);
+  for (int64_t ch = blockIdx.y; ch < L.c; ch += gridDim.y) {
+    const Affine<T> f(mean, invstd, weight, bias, ch);
+    for (int64_t t = blockIdx.x; t < tiles; t += gridDim.x) {
+      T xs[kTileBatch];
+      walk_tile(
+          L, ch, t, threadIdx.x, kThreads, [&](int j, int64_t i, int64_t) { xs[j] = x[i]; },
+          [&](int j, int64_t o) {
+            const T v = xs[j] * f.scale + f.shift;
+            y[o] = relu ? (v > T(0) ? v : T(0)) : v;
+          });
     }
   }
 }
 
-// Backward pass 1. With `relu`, g first loses the gradient where relu(batch_norm(x)) was 0 (in place,
-// as the CPU does); then each tile's sums of g and of g * (x - mean), into sums (2, C, tiles). g and x
-// never share memory, and the masked value is kept rather than loaded back after its store, so that
-// later elements' loads need not wait for earlier stores: Nsight Compute measured the version that
-// stored and reloaded, without __restrict__, at 2% of the GPU's memory bandwidth.
+/// The gradient that reaches batch norm's output at one element: gv, or with `relu` 0 where
+/// relu(batch_norm(x)) was 0, the mask recomputed from x as cpu::batch_norm_relu_backward does. The
+/// callers load gv whether or not the mask keeps it, so that the load is not behind a branch and a
+/// thread's loads can all be in flight at once (a warp's masked lanes share their sectors anyway).
 template <class T>
-__global__ void tile_gradient_sums(T* __restrict__ g, const T* __restrict__ x, ChannelRuns L, const T* mean,
+__device__ inline T masked_gradient(T gv, T xv, bool relu, const Affine<T>& f) {
+  return relu && !(xv * f.scale + f.shift > T(0)) ? T(0) : gv;
+}
+
+// Backward pass 1, which only reads: each tile's sums of the masked gradient and of it times
+// (x - mean), into sums (2, C, tiles). It used to store the mask into g as well, and ran at 3% of the
+// GPU's memory bandwidth (Nsight Compute) where the statistics' passes, which only read, reach 20% to
+// 34%: its PTX put each element's loads after the previous element's conditional store, so a thread
+// waited out a load's latency per element. Pass 2 loads x anyway and applies the mask there.
+template <class T>
+__global__ void tile_gradient_sums(const T* __restrict__ g, const T* __restrict__ x, ChannelRuns L, const T* mean,
                                    const T* invstd, const T* weight, const T* bias, bool relu, double* sums) {
-  const int64_t tiles = tiles_of(L);
+  const int64_t tiles = tiles_of(L, kThreads);
   for (int64_t ch = blockIdx.y; ch < L.c; ch += gridDim.y) {
     const double mu = mean[ch];
     const Affine<T> f = relu ? Affine<T>(mean, invstd, weight, bias, ch) : Affine<T>();
     for (int64_t t = blockIdx.x; t < tiles; t += gridDim.x) {
       double sum_g = 0, sum_g_xc = 0;
       for_tile(L, ch, t, [&](int64_t i, int64_t gi) {
-        const T xv = x[i];
-        T gv = g[gi];
-        if (relu && !(xv * f.scale + f.shift > T(0))) g[gi] = gv = T(0);
+        const T xv = x[i], gv = masked_gradient(g[gi], xv, relu, f);
         sum_g += gv;
         sum_g_xc += gv * (xv - mu);
       });
@@ -164,11 +154,14 @@ __global__ void tile_gradient_sums(T* __restrict__ g, const T* __restrict__ x, C
 }
 
 // Backward pass 2: the parameter gradients (the first tile's block) and, into gx (which may be g, so
-// only x is __restrict__), the input gradient.
+// only x is __restrict__), the input gradient from the masked gradient; loaded a batch at a time
+// before storing (walk_tile), since gx's stores may alias g. Without gx but with `relu`, the masked
+// gradient itself goes into g: the CPU twin masks g in place, and callers get it back.
 template <class T>
-__global__ void apply_gradient(const T* g, const T* __restrict__ x, ChannelRuns L, const T* mean, const T* invstd,
-                               const T* weight, bool training, const double* sums, T* gx, T* gweight, T* gbias) {
-  const int64_t tiles = tiles_of(L), count = L.n * L.s;
+__global__ void apply_gradient(T* g, const T* __restrict__ x, ChannelRuns L, const T* mean, const T* invstd,
+                               const T* weight, const T* bias, bool relu, bool training, const double* sums, T* gx,
+                               T* gweight, T* gbias) {
+  const int64_t tiles = tiles_of(L, kThreads), count = L.n * L.s;
   for (int64_t ch = blockIdx.y; ch < L.c; ch += gridDim.y) {
     const double sum_g = channel_total(sums, tiles, ch), sum_g_xc = channel_total(sums + L.c * tiles, tiles, ch);
     const double mu = mean[ch], is = invstd[ch];
@@ -176,13 +169,24 @@ __global__ void apply_gradient(const T* g, const T* __restrict__ x, ChannelRuns 
       if (gweight) gweight[ch] = static_cast<T>(sum_g_xc * is);
       if (gbias) gbias[ch] = static_cast<T>(sum_g);
     }
-    if (!gx) continue;
+    if (!gx && !relu) continue;
+    const Affine<T> f = relu ? Affine<T>(mean, invstd, weight, bias, ch) : Affine<T>();
     const double scale = is * weight[ch];
     const double g_mean = training ? sum_g / count : 0, k = training ? sum_g_xc * is * is / count : 0;
-    for (int64_t t = blockIdx.x; t < tiles; t += gridDim.x)
-      for_tile(L, ch, t, [&](int64_t i, int64_t gi) {
-        gx[gi] = static_cast<T>(scale * (g[gi] - g_mean - (x[i] - mu) * k));
-      });
+    for (int64_t t = blockIdx.x; t < tiles; t += gridDim.x) {
+      T xs[kTileBatch], gs[kTileBatch];
+      walk_tile(
+          L, ch, t, threadIdx.x, kThreads,
+          [&](int j, int64_t i, int64_t gi) {
+            xs[j] = x[i];
+            gs[j] = g[gi];
+          },
+          [&](int j, int64_t gi) {
+            const T gv = masked_gradient(gs[j], xs[j], relu, f);
+            if (gx) gx[gi] = static_cast<T>(scale * (gv - g_mean - (xs[j] - mu) * k));
+            else g[gi] = gv;
+          });
+    }
   }
 }
 
@@ -191,12 +195,12 @@ template <class T>
 void backward(T* g, const T* x, const ChannelRuns& L, const T* mean, const T* invstd, const T* weight, const T* bias,
               bool relu, bool training, T* gx, T* gweight, T* gbias) {
   if (L.c == 0) return;
-  const Storage sums = scratch(static_cast<size_t>(2 * L.c * tiles_of(L)) * sizeof(double));
+  const Storage sums = scratch(static_cast<size_t>(2 * L.c * tiles_of(L, kThreads)) * sizeof(double));
   double* s = static_cast<double*>(sums.data());
   tile_gradient_sums<<<tile_grid(L), kThreads, 0, stream()>>>(g, x, L, mean, invstd, weight, bias, relu, s);
   ZSBIR_CUDA_CHECK_LAUNCH("batch_norm backward sums");
-  apply_gradient<<<tile_grid(L), kThreads, 0, stream()>>>(g, x, L, mean, invstd, weight, training, s, gx, gweight,
-                                                          gbias);
+  apply_gradient<<<tile_grid(L), kThreads, 0, stream()>>>(g, x, L, mean, invstd, weight, bias, relu, training, s, gx,
+                                                          gweight, gbias);
   ZSBIR_CUDA_CHECK_LAUNCH("batch_norm backward");
 }
 
@@ -211,9 +215,8 @@ void normalize(const Tensor<T>& x, const ChannelRuns& L, const Tensor<T>& mean, 
                const Tensor<T>& weight, const Tensor<T>& bias, bool relu, const Tensor<T>& out, const char* kernel) {
   cpu::detail::check_contiguous_like(out, x, kernel, "output");
   if (out.numel() == 0) return;
-  const auto tiles = static_cast<unsigned>(std::min<int64_t>((out.numel() + kTile - 1) / kTile, int64_t(1) << 30));
-  forward<<<tiles, kThreads, 0, stream()>>>(x.data(), L, mean.data(), invstd.data(), weight.data(), bias.data(), relu,
-                                            out.data());
+  forward<<<tile_grid(L), kThreads, 0, stream()>>>(x.data(), L, mean.data(), invstd.data(), weight.data(),
+                                                   bias.data(), relu, out.data());
   ZSBIR_CUDA_CHECK_LAUNCH("batch_norm forward");
 }
 
@@ -228,7 +231,7 @@ void batch_norm_stats(const Tensor<T>& x, double eps, double momentum, const Ten
   using namespace bn_detail;
   const ChannelRuns L = cpu::detail::channel_runs(x, "batch_norm_stats", /*batch_strided=*/true);
   if (L.c == 0) return;
-  const int64_t tiles = tiles_of(L);
+  const int64_t tiles = tiles_of(L, kThreads);
   const Storage partials = scratch(static_cast<size_t>(2 * L.c * tiles) * sizeof(double));
   double* sums = static_cast<double*>(partials.data());
   double* squares = sums + L.c * tiles;
