@@ -1,11 +1,13 @@
 // CUDA 2-D convolution, the twin of cpu/conv.hpp: forward, input and weight gradients through cuDNN,
 // each with its algorithm chosen once per shape (cuDNN's measured search, as cudnn.benchmark) and
-// cached, its workspace from the caching allocator; the bias gradient is a reduction of our own.
+// cached with the shape's descriptors, its workspace from the caching allocator; the bias gradient is
+// a reduction of our own.
 #pragma once
 
 #include <algorithm>
 #include <array>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <type_traits>
 
@@ -86,13 +88,21 @@ Key key_of(Pass pass, const Conv2dGeometry& g, int device) {
           g.kh, g.kw, o.padding.h, o.padding.w, o.stride.h, o.stride.w, o.dilation.h, o.dilation.w};
 }
 
+/// One shape's descriptors, the convolution's math type already the one its algorithm was chosen with,
+/// and that choice. Made once per shape and kept: a training step makes over a thousand convolution
+/// calls, and creating, setting and destroying four descriptors in each was host time the GPU waited on.
+struct Plan {
+  std::unique_ptr<const Descriptors> descriptors;
+  Choice choice;
+};
+
 inline std::mutex& cache_mutex() {
   static std::mutex m;
   return m;
 }
-inline std::map<Key, Choice>& cache() {
-  static std::map<Key, Choice> choices;
-  return choices;
+inline std::map<Key, Plan>& cache() {
+  static std::map<Key, Plan> plans;
+  return plans;
 }
 
 /// Workspace offered to the search: at most 256 MiB, and never more than a quarter of what is free.
@@ -111,16 +121,19 @@ Choice fastest(const Perf* perf, int returned, const char* pass) {
   ZSBIR_FAIL("conv2d ", pass, ": cuDNN found no algorithm that runs in the offered workspace");
 }
 
-/// The cached choice for `key`, or the result of search() stored under it.
+/// The plan cached for `key`, or a new one: descriptors for g, and search(descriptors)'s choice. Plans
+/// are never removed, so the reference stays valid; a plan is not changed once stored.
 template <class Search>
-Choice choose(const Key& key, Search&& search) {
+const Plan& plan_for(const Key& key, const Conv2dGeometry& g, cudnnDataType_t type, Search&& search) {
   {
     std::lock_guard<std::mutex> lock(cache_mutex());
     if (auto it = cache().find(key); it != cache().end()) return it->second;
   }
-  const Choice c = search();  // outside the lock: it runs kernels and may take a while
+  auto d = std::make_unique<Descriptors>(g, type);
+  const Choice c = search(*d);  // outside the lock: it runs kernels and may take a while
+  ZSBIR_CUDA_CHECK(cudnnSetConvolutionMathType(d->conv, c.math));
   std::lock_guard<std::mutex> lock(cache_mutex());
-  return cache().emplace(key, c).first->second;
+  return cache().emplace(key, Plan{std::move(d), c}).first->second;  // a plan another thread stored first stays
 }
 
 // gy (N,O,P) contiguous -> gb (O): sum over N and P in double, one block per channel.
@@ -134,15 +147,15 @@ __global__ void sum_channels(const T* gy, int64_t N, int64_t O, int64_t P, T* gb
   }
 }
 
-/// One pass of a convolution through cuDNN. The first time this shape comes, find(handle,
-/// descriptors, perf, count, &returned, workspace, bytes) runs cuDNN's measured search into `perf`
-/// (Perf[count]) and the fastest algorithm is cached; then run(handle, descriptors, choice, workspace)
-/// runs the chosen one with its workspace from the caching allocator.
+/// One pass of a convolution through cuDNN. The first time this shape comes, its descriptors are made
+/// and find(handle, descriptors, perf, count, &returned, workspace, bytes) runs cuDNN's measured search
+/// into `perf` (Perf[count]); the fastest algorithm is cached with the descriptors (plan_for). Then
+/// run(handle, descriptors, choice, workspace) runs the chosen one with its workspace from the caching
+/// allocator.
 template <class T, class Perf, int Count, class Find, class Run>
 void with_algorithm(Pass pass, const char* name, const Conv2dGeometry& g, Find&& find, Run&& run) {
-  const Descriptors d(g, data_type<T>());
   cudnnHandle_t h = context().cudnn;
-  const Choice c = choose(key_of<T>(pass, g, current_device()), [&] {
+  const Plan& p = plan_for(key_of<T>(pass, g, current_device()), g, data_type<T>(), [&](const Descriptors& d) {
     ZSBIR_CUDA_CHECK(cudnnSetConvolutionMathType(d.conv, math_type<T>()));
     const size_t bytes = search_workspace();
     const Storage ws = scratch(bytes);
@@ -151,9 +164,8 @@ void with_algorithm(Pass pass, const char* name, const Conv2dGeometry& g, Find&&
     find(h, d, perf, Count, &returned, ws.data(), bytes);
     return fastest(perf, returned, name);
   });
-  ZSBIR_CUDA_CHECK(cudnnSetConvolutionMathType(d.conv, c.math));
-  const Storage ws = scratch(c.workspace);
-  run(h, d, c, ws.data());
+  const Storage ws = scratch(p.choice.workspace);
+  run(h, *p.descriptors, p.choice, ws.data());
 }
 
 }  // namespace conv_detail
