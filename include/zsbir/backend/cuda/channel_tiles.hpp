@@ -32,7 +32,10 @@ struct TileCursor {
   int64_t image, k, step_images, step_k;
 
   ZSBIR_HOST_DEVICE TileCursor(const cpu::detail::ChannelRuns& L, int64_t element, int64_t threads)
-      : image(element / L.s), k(element % L.s), step_images(threads / L.s), step_k(threads % L.s) {}
+      : image(element / L.s),
+        k(element - image * L.s),
+        step_images(threads / L.s),
+        step_k(threads - step_images * L.s) {}
   /// The element's index in x, and in a contiguous (N,C,S) tensor, for channel ch.
   ZSBIR_HOST_DEVICE int64_t input(const cpu::detail::ChannelRuns& L, int64_t ch) const {
     return image * L.batch_stride + ch * L.s + k;
