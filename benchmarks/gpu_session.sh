@@ -18,14 +18,14 @@
 #   test    the CUDA suite (tests/backend: every kernel against its CPU twin, gradient checks on CUDA, a
 #           training step and an evaluation against the CPU's) and the device-selection tests; after a
 #           crash, each test case again in its own process so that one crash does not hide the rest
+#   cudnn   bench_cudnn_norm_pool: our batch norm and pooling kernels beside cuDNN's on every such layer
+#           of a densenet121 B=32 encoder pass, results compared first (which the backend should use)
 #   parity  the README's main job (built-in dataset, small DenseNet, 8 epochs) with --device cuda for
 #           seeds 0 and 1 side by side, and each run's unseen-class mAP@all (PARITY_CPU=1 also runs
 #           --device cpu; the CPU's figures for the same seeds are in docs/backends.md)
 #   bench   bench_gpu (densenet121 224: training step B=32 and B=64, TF32 and full float, kernel profile;
 #           inference B=256), then bench_eval 12,500^2 and 100,000^2 ranked on the GPU
 #   torch   PyTorch's same step and inference on the same GPU (benchmarks/gpu_baseline_torch.py)
-#   cudnn   bench_cudnn_norm_pool: our batch norm and pooling kernels beside cuDNN's on every such layer
-#           of a densenet121 B=32 encoder pass, results compared first (which the backend should use)
 #   eval    bench's evaluations alone
 #   ncu     Nsight Compute's speed of light, launch and occupancy sections of batch norm's kernels in a
 #           B=32 step (not in the default run)
@@ -33,8 +33,9 @@
 # Environment: OUT (logs, default ./gpu-results; at most 8 files, as the GPU tool brings back), SCRATCH
 # (dataset and checkpoints, default a temporary folder), BUNDLE (default gpu-bundle), CUDA_ARCH,
 # LIMIT_TEST, LIMIT_CUDNN, LIMIT_PARITY, LIMIT_BENCH, LIMIT_TORCH, LIMIT_EVAL, LIMIT_NCU (seconds each
-# stage may take; the defaults fit the default run in about 10 minutes). A stage that fails or runs out of time is marked
-# so in session.txt and the next stage still runs; the script's status is that of the worst stage.
+# stage may take; the defaults fit the default run in about 10 minutes). A stage that fails or runs out
+# of time is marked so in session.txt and the next stage still runs; the script's status is that of the
+# worst stage.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 out=${OUT:-$PWD/gpu-results}
