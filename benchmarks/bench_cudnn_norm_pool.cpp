@@ -314,22 +314,14 @@ class Bench {
       BENCH_CHECK(bn_backward(xd, gy));
     };
 
-    // The same results first, from the same inputs.
-    ours_forward();
-    ours_backward();
-    cudnn_forward();
-    cudnn_backward();
-    BENCH_CHECK(cudaDeviceSynchronize());
-    Timing t;
-    t.layers = 1, t.copies = copy ? 1 : 0;
-    for (const Mismatch& m : {mismatch(mean, cmean), mismatch(invstd, cinvstd), mismatch(z, y), mismatch(g, gx),
-                              mismatch(gweight, cgweight), mismatch(gbias, cgbias)})
-      t.mismatch.add(m);
-
-    t.ours_forward = seconds_per_call(f_.reps, ours_forward);
-    t.ours_backward = seconds_per_call(f_.reps, ours_backward);
-    t.cudnn_forward = seconds_per_call(f_.reps, cudnn_forward);
-    t.cudnn_backward = seconds_per_call(f_.reps, cudnn_backward);
+    Timing t = compare_and_time(ours_forward, ours_backward, cudnn_forward, cudnn_backward, [&] {
+      Mismatch m;
+      for (const Mismatch& part : {mismatch(mean, cmean), mismatch(invstd, cinvstd), mismatch(z, y), mismatch(g, gx),
+                                   mismatch(gweight, cgweight), mismatch(gbias, cgbias)})
+        m.add(part);
+      return m;
+    });
+    t.copies = copy ? 1 : 0;
     return t;
   }
 
@@ -367,6 +359,19 @@ class Bench {
                                        xd.d, cgx.data()));
     };
 
+    return compare_and_time(ours_forward, ours_backward, cudnn_forward, cudnn_backward, [&] {
+      Mismatch m = mismatch(y, cy);
+      m.add(mismatch(gx, cgx));
+      return m;
+    });
+  }
+
+ private:
+  // One layer's two routes: each once from the same inputs, their results compared (`compare` counts
+  // the elements off), then each pass timed.
+  Timing compare_and_time(const std::function<void()>& ours_forward, const std::function<void()>& ours_backward,
+                          const std::function<void()>& cudnn_forward, const std::function<void()>& cudnn_backward,
+                          const std::function<Mismatch()>& compare) const {
     ours_forward();
     ours_backward();
     cudnn_forward();
@@ -374,8 +379,7 @@ class Bench {
     BENCH_CHECK(cudaDeviceSynchronize());
     Timing t;
     t.layers = 1;
-    t.mismatch.add(mismatch(y, cy));
-    t.mismatch.add(mismatch(gx, cgx));
+    t.mismatch = compare();
     t.ours_forward = seconds_per_call(f_.reps, ours_forward);
     t.ours_backward = seconds_per_call(f_.reps, ours_backward);
     t.cudnn_forward = seconds_per_call(f_.reps, cudnn_forward);
@@ -383,7 +387,6 @@ class Bench {
     return t;
   }
 
- private:
   Tensor<float> input(const Shape& shape) const { return random_.narrow(0, 0, numel(shape)).view(shape); }
   Tensor<float> output_gradient(const Shape& shape) const {
     return random_.narrow(0, random_.numel() / 2, numel(shape)).view(shape);

@@ -49,6 +49,32 @@ struct TileCursor {
   }
 };
 
+namespace tile_detail {
+
+/// One batch of a walk, elements e, e + threads, ... (kTileBatch of them; with kGuarded only those
+/// before `end`): loads, then stores. Unguarded, the batch is straight-line code.
+template <bool kGuarded, class Load, class Store>
+ZSBIR_HOST_DEVICE void walk_batch(const cpu::detail::ChannelRuns& L, int64_t ch, int64_t e, int64_t end,
+                                  int64_t threads, TileCursor& at, Load& load, Store& store) {
+  int64_t packed[kTileBatch] = {};
+#if defined(__CUDA_ARCH__)
+#pragma unroll
+#endif
+  for (int j = 0; j < kTileBatch; ++j)
+    if (!kGuarded || e + j * threads < end) {
+      packed[j] = at.packed(L, ch);
+      load(j, at.input(L, ch), packed[j]);
+      at.advance(L);
+    }
+#if defined(__CUDA_ARCH__)
+#pragma unroll
+#endif
+  for (int j = 0; j < kTileBatch; ++j)
+    if (!kGuarded || e + j * threads < end) store(j, packed[j]);
+}
+
+}  // namespace tile_detail
+
 /// Thread `lane`'s elements of tile t of channel ch, kTileBatch at a time: load(j, index in x, index in
 /// a contiguous (N,C,S) tensor) for each element j of a batch, then store(j, index in the contiguous
 /// tensor) for the same elements. Whole batches are straight-line code, so that a batch's loads can
@@ -64,35 +90,9 @@ ZSBIR_HOST_DEVICE void walk_tile(const cpu::detail::ChannelRuns& L, int64_t ch, 
   int64_t e = t * size + lane;
   if (e >= end) return;
   TileCursor at(L, e, threads);
-  int64_t packed[kTileBatch] = {};
-  for (; e + (kTileBatch - 1) * threads < end; e += kTileBatch * threads) {
-#if defined(__CUDA_ARCH__)
-#pragma unroll
-#endif
-    for (int j = 0; j < kTileBatch; ++j) {
-      packed[j] = at.packed(L, ch);
-      load(j, at.input(L, ch), packed[j]);
-      at.advance(L);
-    }
-#if defined(__CUDA_ARCH__)
-#pragma unroll
-#endif
-    for (int j = 0; j < kTileBatch; ++j) store(j, packed[j]);
-  }
-#if defined(__CUDA_ARCH__)
-#pragma unroll
-#endif
-  for (int j = 0; j < kTileBatch; ++j)
-    if (e + j * threads < end) {
-      packed[j] = at.packed(L, ch);
-      load(j, at.input(L, ch), packed[j]);
-      at.advance(L);
-    }
-#if defined(__CUDA_ARCH__)
-#pragma unroll
-#endif
-  for (int j = 0; j < kTileBatch; ++j)
-    if (e + j * threads < end) store(j, packed[j]);
+  for (; e + (kTileBatch - 1) * threads < end; e += kTileBatch * threads)
+    tile_detail::walk_batch<false>(L, ch, e, end, threads, at, load, store);
+  tile_detail::walk_batch<true>(L, ch, e, end, threads, at, load, store);
 }
 
 }  // namespace zsbir::cuda
