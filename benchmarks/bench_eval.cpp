@@ -2,7 +2,8 @@
 // random float embeddings, by default 12,500 queries x 12,500 gallery items x 1024 dimensions in 25
 // classes. --save DIR writes the inputs as .npy so that benchmarks/eval_baseline.py times the
 // reference route (scipy cdist + a loop of sklearn average_precision_score) on the very same data.
-// --device cuda ranks on the GPU (sorted rows; docs/backends.md has the 100,000 x 100,000 command).
+// --device cuda ranks on the GPU (rank_rows, a block per query row; docs/backends.md has the
+// 100,000 x 100,000 command).
 // Usage: bench_eval [--queries N] [--gallery N] [--dim N] [--classes N] [--reps N] [--seed N]
 //                   [--save DIR] [--subset N] [--device cpu|cuda|cuda:N]
 //                   (--subset: also print the mAP of the first N queries)

@@ -424,57 +424,49 @@ KERNEL_CHECK(finish_distances) {
   }
 }
 
-KERNEL_CHECK(sort_rows) {
-  // Rounded values: many exact ties, which a stable sort keeps in column order.
-  Tensor<T> dist = rnd<T>({5, 301}, 49, 0, 4);
-  for (int64_t i = 0; i < dist.numel(); ++i) dist.data()[i] = std::round(dist.data()[i] * 4) / 4;
-  const Tensor<T> c = Tensor<T>::empty({5, 301}), d = Tensor<T>::empty({5, 301}, gpu), dd = dist.to(gpu);
-  std::vector<int32_t> co(5 * 301);
-  const Storage dor = Storage::allocate(co.size() * sizeof(int32_t), gpu);
-  cpu_kernels<T>().sort_rows(dist.data(), 5, 301, c.data(), co.data());
-  kernels<T>(gpu).sort_rows(dd.data(), 5, 301, d.data(), static_cast<int32_t*>(dor.data()));
-  CHECK(d.to_vector() == c.to_vector());
-  CHECK(retrieval::detail::download<int32_t>(dor.data(), co.size(), gpu) == co);
-}
-
-KERNEL_CHECK(rank_sorted_rows) {
-  // CUDA cuts each row into one part per thread, between tie groups: rows shorter than a block, tie
-  // groups a few items long and hundreds long (each spanning many parts' cut points), and no ties.
+KERNEL_CHECK(rank_rows) {
+  // One block per row: rows shorter than a block, tie groups a few items long and hundreds long (in
+  // the bins and at the k-th nearest), no ties, a query with no relevant item (label 5), all of k = cols,
+  // and rows whose relevant distances overflow shared memory (one class: R = 7001, bins in global memory).
   struct Case {
-    int64_t cols;
+    int64_t cols, classes, k;
     double levels_per_unit;  // distances rounded to 1 / this; 0: not rounded
   };
-  for (const Case& c : {Case{97, 8}, Case{2053, 2}, Case{2053, 0}}) {
+  for (const Case& c : {Case{97, 3, 7, 8}, Case{97, 3, 97, 8}, Case{2053, 3, 7, 2}, Case{2053, 3, 300, 0},
+                        Case{7001, 1, 20, 4}}) {
     CAPTURE(c.cols);
+    CAPTURE(c.k);
     CAPTURE(c.levels_per_unit);
-    const int64_t rows = 4, cols = c.cols, k = 7;
+    const int64_t rows = 4, cols = c.cols, k = c.k;
     Tensor<T> dist = rnd<T>({rows, cols}, 50, 0, 3);
     if (c.levels_per_unit > 0)
       for (int64_t i = 0; i < dist.numel(); ++i)
         dist.data()[i] = std::round(dist.data()[i] * c.levels_per_unit) / c.levels_per_unit;
-    const Tensor<T> sorted = Tensor<T>::empty({rows, cols});
-    std::vector<int32_t> order(rows * cols);
-    cpu_kernels<T>().sort_rows(dist.data(), rows, cols, sorted.data(), order.data());
-    std::vector<int64_t> ql{0, 1, 2, 5}, gl(cols), relevant(rows);
-    for (int64_t j = 0; j < cols; ++j) gl[j] = j % 3;
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t j = 0; j < cols; ++j) relevant[r] += gl[j] == ql[r];
+    const std::vector<int64_t> ql{0, 1 % c.classes, 2 % c.classes, 5};
+    std::vector<int64_t> index, begin, count;
+    for (const int64_t label : ql) {
+      begin.push_back(int64_t(index.size()));
+      for (int64_t j = 0; j < cols; ++j)
+        if (j % c.classes == label) index.push_back(j);
+      count.push_back(int64_t(index.size()) - begin.back());
+    }
     std::vector<double> cap(rows);
     std::vector<int32_t> ctop(rows * k);
-    cpu_kernels<T>().rank_sorted_rows(sorted.data(), order.data(), rows, cols, ql.data(), gl.data(), relevant.data(),
-                                      k, cap.data(), ctop.data());
-    const Tensor<T> sd = sorted.to(gpu);
-    const Storage od = retrieval::detail::upload(order, gpu), qd = retrieval::detail::upload(ql, gpu),
-                  gd = retrieval::detail::upload(gl, gpu), rd = retrieval::detail::upload(relevant, gpu);
+    std::vector<T> cnear(rows * k);
+    cpu_kernels<T>().rank_rows(dist.data(), rows, cols, index.data(), begin.data(), count.data(), k, cap.data(),
+                               ctop.data(), cnear.data());
+    const Tensor<T> dd = dist.to(gpu), neard = Tensor<T>::empty({rows, k}, gpu);
+    const Storage id = retrieval::detail::upload(index, gpu), bd = retrieval::detail::upload(begin, gpu),
+                  cd = retrieval::detail::upload(count, gpu);
     const Tensor<double> apd = Tensor<double>::empty({rows}, gpu);
     const Storage topd = Storage::allocate(ctop.size() * sizeof(int32_t), gpu);
-    kernels<T>(gpu).rank_sorted_rows(sd.data(), static_cast<const int32_t*>(od.data()), rows, cols,
-                                     static_cast<const int64_t*>(qd.data()), static_cast<const int64_t*>(gd.data()),
-                                     static_cast<const int64_t*>(rd.data()), k, apd.data(),
-                                     static_cast<int32_t*>(topd.data()));
+    kernels<T>(gpu).rank_rows(dd.data(), rows, cols, static_cast<const int64_t*>(id.data()),
+                              static_cast<const int64_t*>(bd.data()), static_cast<const int64_t*>(cd.data()), k,
+                              apd.data(), static_cast<int32_t*>(topd.data()), neard.data());
     const std::vector<double> gap = apd.to_vector();
-    for (int64_t r = 0; r < rows; ++r) CHECK(gap[r] == doctest::Approx(cap[r]).epsilon(1e-14));
+    for (int64_t r = 0; r < rows; ++r) CHECK(gap[r] == doctest::Approx(cap[r]).epsilon(1e-13));
     CHECK(retrieval::detail::download<int32_t>(topd.data(), ctop.size(), gpu) == ctop);
+    CHECK(neard.to_vector() == cnear);
   }
 }
 

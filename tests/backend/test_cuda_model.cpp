@@ -1,6 +1,6 @@
 // The GPU end to end: a training step of the SBIR model on CUDA against the same step on the CPU
 // (losses, every gradient, the parameters after Adam), eval-mode embeddings, evaluation with the
-// sorted ranking on the GPU against the CPU's, pinned asynchronous copies, the device allocator's
+// ranking on the GPU against the CPU's, pinned asynchronous copies, the device allocator's
 // cache and its out-of-memory message, and CUDA errors as zsbir::Error. Without a GPU each case
 // prints why it skips.
 #include <cmath>
@@ -80,7 +80,7 @@ TEST_CASE("a CUDA training step equals the CPU's: losses, gradients, and paramet
   }
 }
 
-TEST_CASE("evaluation on the GPU (sorted rows) gives the CPU evaluation's metrics") {
+TEST_CASE("evaluation on the GPU gives the CPU evaluation's metrics") {
   ZSBIR_REQUIRE_GPU(gpu);
   // Integer-valued embeddings: cuBLAS and Eigen compute every distance exactly, so both rankings see the
   // same ties and the metrics must agree to rounding of the sums.

@@ -47,9 +47,8 @@ namespace zsbir {
   X(sgd_step, void(T*, const T*, T*, int64_t, double, double, double, double, bool, bool))                      \
   X(row_sq_norms, void(const T*, int64_t, int64_t, T*))                                                         \
   X(finish_distances, void(T*, int64_t, int64_t, const T*, const T*, const int64_t*, int64_t, bool))            \
-  X(sort_rows, void(const T*, int64_t, int64_t, T*, int32_t*))                                                  \
-  X(rank_sorted_rows, void(const T*, const int32_t*, int64_t, int64_t, const int64_t*, const int64_t*,          \
-                           const int64_t*, int64_t, double*, int32_t*))
+  X(rank_rows, void(const T*, int64_t, int64_t, const int64_t*, const int64_t*, const int64_t*, int64_t, double*, \
+                    int32_t*, T*))
 
 // X(functor) for every functor the elementwise kernels run with on CUDA (unary or binary, by its call).
 #define ZSBIR_ELEMENTWISE_FUNCTORS(X)                                                                          \

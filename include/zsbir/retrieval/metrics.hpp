@@ -12,7 +12,7 @@
 #include "zsbir/core/tensor.hpp"
 #include "zsbir/retrieval/distance.hpp"
 #include "zsbir/retrieval/ranking.hpp"
-#include "zsbir/retrieval/sorted_ranking.hpp"
+#include "zsbir/retrieval/device_ranking.hpp"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -26,8 +26,8 @@ struct RetrievalOptions {
   std::vector<int64_t> map_at{200};             ///< K of each mAP@K
   int64_t keep_top = 0;       ///< nearest gallery items kept per query (for result grids); 0 keeps none
   int64_t block_queries = 0;  ///< queries per distance block (per thread); 0: 64 to 256, near 16 MiB (CPU)
-  /// Where distances and rankings are computed: the CPU ranks each row without sorting it; a GPU
-  /// sorts each block of rows (rank_sorted). The metrics are the same either way.
+  /// Where distances and rankings are computed: the CPU ranks each row as it finishes it; a GPU
+  /// ranks a block of rows at a time (rank_on_device). The metrics are the same either way.
   Device device = Device::cpu();
 };
 
@@ -108,7 +108,7 @@ RetrievalMetrics evaluate_retrieval(const Tensor<T>& queries, std::span<const in
   for (int64_t i = 0; i < Q; ++i)
     query_class[i] = std::lower_bound(classes.begin(), classes.end(), query_labels[i]) - classes.begin();
 
-  std::vector<T> q_sq, g_sq;  // the CPU ranking's; rank_sorted computes its own on the device
+  std::vector<T> q_sq, g_sq;  // the CPU ranking's; rank_on_device computes its own on the device
   if (options.device.is_cpu()) {
     q_sq.resize(Q), g_sq.resize(G);
     row_sq_norms(q.data(), Q, D, q_sq.data());
@@ -152,10 +152,12 @@ RetrievalMetrics evaluate_retrieval(const Tensor<T>& queries, std::span<const in
   };
 
   if (!options.device.is_cpu()) {
-    std::vector<int64_t> relevant(Q);
-    for (int64_t i = 0; i < Q; ++i) relevant[i] = rel_end[query_class[i]] - rel_begin[query_class[i]];
-    const SortedRanking r = rank_sorted(q, g, query_labels, gallery_labels, relevant, g_duplicates, k_max,
-                                        options.device);
+    std::vector<int64_t> begin(Q), count(Q);
+    for (int64_t i = 0; i < Q; ++i) {
+      begin[i] = rel_begin[query_class[i]];
+      count[i] = rel_end[query_class[i]] - begin[i];
+    }
+    const DeviceRanking r = rank_on_device(q, g, by_label, begin, count, g_duplicates, k_max, options.device);
     std::vector<uint8_t> flags;
     for (int64_t qi = 0; qi < Q; ++qi) {
       out.ap[qi] = r.ap[qi];

@@ -1,15 +1,18 @@
 // CUDA kernels of retrieval evaluation, the twins of cpu/retrieval.hpp: row norms (common.cuh's
-// sum_rows), the finish of a block of GEMM distances (elementwise, then the duplicate columns), a stable
-// per-row sort (CUB's segmented radix sort, with the column indices as values) and the ranking of
-// sorted rows (one block per query: AP with ties, then the first k columns).
+// sum_rows), the finish of a block of GEMM distances (elementwise, then the duplicate columns), and the
+// ranking of each row without sorting it (one block per query: every item's bin among the sorted
+// relevant distances for AP with ties, a radix selection of the k nearest), as the CPU ranks.
 #pragma once
 
+#include <cooperative_groups.h>
+#include <cub/block/block_scan.cuh>
 #include <cub/device/device_segmented_radix_sort.cuh>
 
+#include <algorithm>
 #include <vector>
 
 #include "zsbir/backend/cuda/common.cuh"
-#include "zsbir/backend/sorted_row.hpp"
+#include "zsbir/backend/row_ranking.hpp"
 
 namespace zsbir::cuda {
 
@@ -33,43 +36,166 @@ __global__ void copy_duplicates(T* dist, int64_t rows, int64_t cols, const int64
   }
 }
 
-__global__ void column_indices(int32_t* order, int64_t rows, int64_t cols) {
-  for (int64_t i = first_index(); i < rows * cols; i += index_stride()) order[i] = static_cast<int32_t>(i % cols);
-}
-
 __global__ void row_offsets(int32_t* offsets, int64_t rows, int64_t cols) {
   for (int64_t i = first_index(); i <= rows; i += index_stride()) offsets[i] = static_cast<int32_t>(i * cols);
 }
 
-// One block per query row: each thread takes a part of the row cut between tie groups, counts its
-// relevant items, learns from the block how many come before its part, and sums its groups' terms.
-// (One thread per row left a GPU mostly idle: 14 of the 16 s of a 100,000^2 evaluation on an H200.)
+// keys_in -> keys_out ascending within each segment [offsets[s], offsets[s + 1]) of `items`, stably;
+// values_in, when given, move with their keys into values_out.
 template <class T>
-__global__ void rank(const T* sorted, const int32_t* order, int64_t rows, int64_t cols, const int64_t* query_labels,
-                     const int64_t* gallery_labels, const int64_t* relevant, int64_t k, double* ap, int32_t* top) {
-  __shared__ int64_t before[kThreads];
+void sort_segments(const T* keys_in, T* keys_out, const int32_t* values_in, int32_t* values_out, int64_t items,
+                   int64_t segments, const int32_t* offsets) {
+  size_t bytes = 0;
+  auto sort = [&](void* temp) {
+    if (values_in)
+      ZSBIR_CUDA_CHECK(cub::DeviceSegmentedRadixSort::SortPairs(temp, bytes, keys_in, keys_out, values_in, values_out,
+                                                                int(items), int(segments), offsets, offsets + 1, 0,
+                                                                int(8 * sizeof(T)), stream()));
+    else
+      ZSBIR_CUDA_CHECK(cub::DeviceSegmentedRadixSort::SortKeys(temp, bytes, keys_in, keys_out, int(items),
+                                                               int(segments), offsets, offsets + 1, 0,
+                                                               int(8 * sizeof(T)), stream()));
+  };
+  sort(nullptr);
+  const Storage temp = scratch(bytes);
+  sort(temp.data());
+}
+
+// Row r's relevant distances, gathered: values[offsets[r] + j] = dist[r, relevant[begin[r] + j]].
+template <class T>
+__global__ void gather_relevant(const T* dist, int64_t rows, int64_t cols, const int64_t* relevant,
+                                const int64_t* begin, const int32_t* offsets, T* values) {
   for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
-    const T* s = sorted + r * cols;
-    const int32_t* o = order + r * cols;
-    const int64_t label = query_labels[r];
-    const int64_t begin = zsbir::detail::tie_group_start(s, cols, cols * threadIdx.x / kThreads);
-    const int64_t end = zsbir::detail::tie_group_start(s, cols, cols * (threadIdx.x + 1) / kThreads);
-    int64_t hits = 0;
-    for (int64_t i = begin; i < end; ++i) hits += gallery_labels[o[i]] == label;
-    __syncthreads();  // the previous row's readers are done with `before`
-    before[threadIdx.x] = hits;
+    const int32_t first = offsets[r], n = offsets[r + 1] - first;
+    for (int32_t j = threadIdx.x; j < n; j += blockDim.x) values[first + j] = dist[r * cols + relevant[begin[r] + j]];
+  }
+}
+
+// counter[index] += 1 for every calling thread, one atomic per distinct index in a warp: the threads
+// that share an index (most do, in the first passes of a selection) add their number once.
+__device__ inline void add_one(int32_t* counter, int32_t index) {
+  namespace cg = cooperative_groups;
+  const cg::coalesced_group same = cg::labeled_partition(cg::coalesced_threads(), index);
+  if (same.thread_rank() == 0) atomicAdd(counter + index, static_cast<int32_t>(same.size()));
+}
+
+using Scan = cub::BlockScan<int32_t, kThreads>;
+
+// bins[0, n) replaced by their inclusive prefix sums, kThreads at a time.
+__device__ inline void inclusive_prefix_sums(int32_t* bins, int32_t n, Scan::TempStorage& temp) {
+  int32_t carry = 0;
+  for (int32_t base = 0; base < n; base += kThreads) {
+    const int32_t i = base + int32_t(threadIdx.x);
+    int32_t sum = 0, total = 0;
+    Scan(temp).InclusiveSum(i < n ? bins[i] : 0, sum, total);
+    if (i < n) bins[i] = carry + sum;
+    carry += total;
+    __syncthreads();  // `temp` is reused
+  }
+}
+
+// The key of the k-th nearest item of a row (k >= 1) by radix selection, 8 bits a pass (four passes
+// for float, eight for double); `need` gets how many of the items with that key are among the k.
+template <class T>
+__device__ zsbir::detail::RankKey<T> kth_key(const T* row, int64_t cols, int64_t k, int64_t& need) {
+  using Key = zsbir::detail::RankKey<T>;
+  __shared__ int32_t histogram[zsbir::detail::kSelectDigits];
+  __shared__ Key chosen;
+  __shared__ int64_t remaining;
+  Key prefix = 0, decided = 0;  // the digits chosen so far, and the mask of their bits
+  if (threadIdx.x == 0) remaining = k;
+  for (int shift = 8 * int(sizeof(Key)) - zsbir::detail::kSelectDigitBits; shift >= 0;
+       shift -= zsbir::detail::kSelectDigitBits) {
+    for (int d = threadIdx.x; d < zsbir::detail::kSelectDigits; d += kThreads) histogram[d] = 0;
     __syncthreads();
-    if (threadIdx.x == 0)  // exclusive prefix sum: 256 additions, not worth a parallel scan
-      for (int64_t t = 0, total = 0; t < kThreads; ++t) {
-        const int64_t h = before[t];
-        before[t] = total;
-        total += h;
+    for (int64_t c = threadIdx.x; c < cols; c += kThreads) {
+      const Key key = zsbir::detail::order_key(row[c]);
+      if ((key & decided) == prefix)
+        add_one(histogram, int32_t((key >> shift) & Key(zsbir::detail::kSelectDigits - 1)));
+    }
+    __syncthreads();
+    if (threadIdx.x == 0) {
+      int64_t rank = remaining;
+      chosen = prefix | (Key(zsbir::detail::select_digit(histogram, rank)) << shift);
+      remaining = rank;
+    }
+    __syncthreads();
+    prefix = chosen;
+    decided |= Key(zsbir::detail::kSelectDigits - 1) << shift;
+  }
+  need = remaining;
+  __syncthreads();  // every thread has read `chosen` and `remaining` before the next row's selection
+  return prefix;
+}
+
+// Writes a row's k nearest items into its candidate slots: those strictly nearer than the k-th key
+// first, then the `need` items at that key with the smallest columns, each part in column order, so
+// that a stable sort by distance leaves ties by column.
+template <class T>
+__device__ void gather_nearest(const T* row, int64_t cols, int64_t k, zsbir::detail::RankKey<T> kth, int64_t need,
+                               T* distances, int32_t* columns, Scan::TempStorage& temp) {
+  constexpr int32_t kEqualBits = 16;  // a block's count of either kind fits in 16 bits (kThreads < 2^16)
+  const int64_t nearer = k - need;
+  int64_t nearer_taken = 0, equal_seen = 0;
+  for (int64_t base = 0; base < cols && (nearer_taken < nearer || equal_seen < need); base += kThreads) {
+    const int64_t c = base + threadIdx.x;
+    const auto key = c < cols ? zsbir::detail::order_key(row[c]) : kth;
+    const bool is_nearer = c < cols && key < kth, is_equal = c < cols && key == kth;
+    int32_t before = 0, total = 0;
+    Scan(temp).ExclusiveSum((int32_t(is_nearer) << kEqualBits) | int32_t(is_equal), before, total);
+    const int64_t slot = is_nearer ? nearer_taken + (before >> kEqualBits)
+                                   : nearer + equal_seen + (before & ((1 << kEqualBits) - 1));
+    if (is_nearer || (is_equal && slot < k)) {
+      distances[slot] = row[c];
+      columns[slot] = int32_t(c);
+    }
+    nearer_taken += total >> kEqualBits;
+    equal_seen += total & ((1 << kEqualBits) - 1);
+    __syncthreads();  // `temp` is reused
+  }
+}
+
+// One block per query row (Note [Average precision with ties], backend/cpu/retrieval.hpp): every
+// gallery item's bin among the row's sorted relevant distances counted, the bins summed into n_j,
+// each relevant tie group's term; then the k nearest by radix selection, into unsorted candidates.
+// The relevant distances and bins sit in shared memory when `shared_bins` (the caller checked that the
+// most relevant items of any row fit), else in `relevant_bins` (R per row, from offsets[r]).
+template <class T>
+__global__ void rank(const T* dist, int64_t rows, int64_t cols, const T* sorted_relevant, const int32_t* offsets,
+                     bool shared_bins, int32_t* relevant_bins, int64_t k, double* ap, T* candidate_distances,
+                     int32_t* candidate_columns) {
+  extern __shared__ __align__(16) unsigned char dynamic[];
+  __shared__ Scan::TempStorage temp;
+  for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+    const T* row = dist + r * cols;
+    const int32_t R = offsets[r + 1] - offsets[r];
+    const T* relevant = sorted_relevant + offsets[r];
+    int32_t* bins = relevant_bins + offsets[r];
+    if (shared_bins) {
+      T* staged = reinterpret_cast<T*>(dynamic);
+      for (int32_t j = threadIdx.x; j < R; j += kThreads) staged[j] = relevant[j];
+      relevant = staged;
+      bins = reinterpret_cast<int32_t*>(staged + R);
+    }
+    for (int32_t j = threadIdx.x; j < R; j += kThreads) bins[j] = 0;
+    __syncthreads();
+    if (R > 0)
+      for (int64_t c = threadIdx.x; c < cols; c += kThreads) {
+        const int64_t b = zsbir::detail::bin_of(relevant, R, row[c]);
+        if (b < R) add_one(bins, int32_t(b));  // items beyond every relevant one count for no n_j
       }
     __syncthreads();
-    const double sum = block_sum(zsbir::detail::tie_groups_precision_sum(s, o, begin, end, label, gallery_labels,
-                                                                         before[threadIdx.x]));
-    if (threadIdx.x == 0) ap[r] = relevant[r] > 0 ? sum / double(relevant[r]) : 0.0;
-    for (int64_t i = threadIdx.x; i < k; i += kThreads) top[r * k + i] = o[i];
+    inclusive_prefix_sums(bins, R, temp);
+    double terms = 0;
+    for (int32_t j = threadIdx.x; j < R; j += kThreads) terms += zsbir::detail::tie_group_term(relevant, R, j, bins[j]);
+    const double sum = block_sum(terms);
+    if (threadIdx.x == 0) ap[r] = R > 0 ? sum / double(R) : 0.0;
+    if (k > 0) {
+      int64_t need = 0;
+      const auto kth = kth_key(row, cols, k, need);
+      gather_nearest(row, cols, k, kth, need, candidate_distances + r * k, candidate_columns + r * k, temp);
+    }
+    __syncthreads();  // the shared bins are free for the next row
   }
 }
 
@@ -98,40 +224,61 @@ void finish_distances(T* dist, int64_t rows, int64_t cols, const T* row_sq, cons
   ZSBIR_CUDA_CHECK_LAUNCH("copy_duplicates");
 }
 
-// dist (rows, cols) -> sorted (rows, cols): each row ascending; order (rows, cols): the column each
-// sorted value came from, equal values in column order (radix sort is stable).
+// dist (rows, cols) as finish_distances leaves it (no NaN, no -0); row r's relevant columns are
+// relevant[begin[r] .. begin[r] + count[r]), each once; all in device memory -> ap (rows), top and
+// top_distances (rows, k): as cpu::rank_rows. The relevant distances of the rows are gathered and
+// sorted (CUB's segmented radix sort), one block per row ranks against them and selects its k nearest,
+// and a second segmented sort orders those k. Reads the counts back to size the work.
 template <Real T>
-void sort_rows(const T* dist, int64_t rows, int64_t cols, T* sorted, int32_t* order) {
-  if (rows * cols == 0) return;
-  ZSBIR_CHECK(rows * cols < (int64_t(1) << 31), "sort_rows: ", rows, " x ", cols,
-              " values exceed one sort's 32-bit count; sort fewer rows at a time");
-  const int items = static_cast<int>(rows * cols), segments = static_cast<int>(rows);
-  const Storage columns = scratch(static_cast<size_t>(items) * sizeof(int32_t));
-  const Storage offsets = scratch(static_cast<size_t>(rows + 1) * sizeof(int32_t));
-  auto* col = static_cast<int32_t*>(columns.data());
-  auto* off = static_cast<int32_t*>(offsets.data());
-  retrieval_detail::column_indices<<<blocks_for(items), kThreads, 0, stream()>>>(col, rows, cols);
-  ZSBIR_CUDA_CHECK_LAUNCH("column_indices");
-  retrieval_detail::row_offsets<<<blocks_for(rows + 1), kThreads, 0, stream()>>>(off, rows, cols);
-  ZSBIR_CUDA_CHECK_LAUNCH("row_offsets");
-  size_t temp_bytes = 0;
-  ZSBIR_CUDA_CHECK(cub::DeviceSegmentedRadixSort::SortPairs(nullptr, temp_bytes, dist, sorted, col, order, items,
-                                                            segments, off, off + 1, 0, int(8 * sizeof(T)), stream()));
-  const Storage temp = scratch(temp_bytes);
-  ZSBIR_CUDA_CHECK(cub::DeviceSegmentedRadixSort::SortPairs(temp.data(), temp_bytes, dist, sorted, col, order, items,
-                                                            segments, off, off + 1, 0, int(8 * sizeof(T)), stream()));
-}
-
-// sorted, order (rows, cols) from sort_rows; query_labels (rows), gallery_labels (cols), relevant
-// (rows), in device memory -> ap (rows), top (rows, k): as cpu::rank_sorted_rows.
-template <Real T>
-void rank_sorted_rows(const T* sorted, const int32_t* order, int64_t rows, int64_t cols, const int64_t* query_labels,
-                      const int64_t* gallery_labels, const int64_t* relevant, int64_t k, double* ap, int32_t* top) {
-  zsbir::detail::check_top_k(k, cols);
+void rank_rows(const T* dist, int64_t rows, int64_t cols, const int64_t* relevant, const int64_t* begin,
+               const int64_t* count, int64_t k, double* ap, int32_t* top, T* top_distances) {
+  using namespace retrieval_detail;
+  zsbir::detail::check_rank_rows(rows, cols, k);
   if (rows == 0) return;
-  retrieval_detail::rank<<<blocks_for(rows * kThreads), kThreads, 0, stream()>>>(
-      sorted, order, rows, cols, query_labels, gallery_labels, relevant, k, ap, top);
-  ZSBIR_CUDA_CHECK_LAUNCH("rank_sorted_rows");
+  std::vector<int64_t> counts;
+  to_host(count, static_cast<size_t>(rows), counts);
+  std::vector<int32_t> offsets(static_cast<size_t>(rows) + 1, 0);
+  int64_t total = 0, most = 0;
+  ZSBIR_CHECK(rows * k < (int64_t(1) << 31), "rank_rows: ", rows, " x ", k,
+              " nearest items exceed one sort's 32-bit count; rank fewer rows at a time");
+  for (int64_t r = 0; r < rows; ++r) {
+    ZSBIR_CHECK(counts[r] >= 0 && counts[r] <= cols, "rank_rows: row ", r, " has ", counts[r],
+                " relevant items of ", cols);
+    total += counts[r];
+    most = std::max(most, counts[r]);
+    ZSBIR_CHECK(total < (int64_t(1) << 31), "rank_rows: ", total, " relevant items in ", r + 1,
+                " rows exceed one sort's 32-bit count; rank fewer rows at a time");
+    offsets[r + 1] = static_cast<int32_t>(total);
+  }
+  const Storage offsets_d = to_device(offsets);
+  const auto* off = static_cast<const int32_t*>(offsets_d.data());
+  const Storage gathered = scratch(static_cast<size_t>(total) * sizeof(T)),
+                sorted = scratch(static_cast<size_t>(total) * sizeof(T));
+  if (total > 0) {
+    gather_relevant<<<blocks_for(rows * kThreads), kThreads, 0, stream()>>>(
+        dist, rows, cols, relevant, begin, off, static_cast<T*>(gathered.data()));
+    ZSBIR_CUDA_CHECK_LAUNCH("gather_relevant");
+    sort_segments(static_cast<const T*>(gathered.data()), static_cast<T*>(sorted.data()), nullptr, nullptr, total,
+                  rows, off);
+  }
+  // Shared memory holds the relevant distances and bins of the row with the most, up to the 48 KiB a
+  // kernel gets without asking.
+  const size_t shared_bytes = static_cast<size_t>(most) * (sizeof(T) + sizeof(int32_t));
+  const bool shared_bins = shared_bytes <= (size_t(48) << 10) - sizeof(Scan::TempStorage) - 4096;
+  const Storage bins = shared_bins ? Storage() : scratch(static_cast<size_t>(total) * sizeof(int32_t));
+  const Storage candidate_distances = scratch(static_cast<size_t>(rows * k) * sizeof(T)),
+                candidate_columns = scratch(static_cast<size_t>(rows * k) * sizeof(int32_t));
+  rank<<<blocks_for(rows * kThreads), kThreads, shared_bins ? shared_bytes : 0, stream()>>>(
+      dist, rows, cols, static_cast<const T*>(sorted.data()), off, shared_bins, static_cast<int32_t*>(bins.data()),
+      k, ap, static_cast<T*>(candidate_distances.data()), static_cast<int32_t*>(candidate_columns.data()));
+  ZSBIR_CUDA_CHECK_LAUNCH("rank_rows");
+  if (k == 0) return;
+  const Storage row_starts = scratch(static_cast<size_t>(rows + 1) * sizeof(int32_t));
+  auto* starts = static_cast<int32_t*>(row_starts.data());
+  row_offsets<<<blocks_for(rows + 1), kThreads, 0, stream()>>>(starts, rows, k);
+  ZSBIR_CUDA_CHECK_LAUNCH("row_offsets");
+  sort_segments(static_cast<const T*>(candidate_distances.data()), top_distances,
+                static_cast<const int32_t*>(candidate_columns.data()), top, rows * k, rows, starts);
 }
 
 }  // namespace zsbir::cuda

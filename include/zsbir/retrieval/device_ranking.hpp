@@ -1,8 +1,8 @@
-// Ranking every query against the gallery by sorting: distances one GEMM per block of queries, then
-// each query's row sorted (stable) and walked once for its average precision with ties and its k
-// nearest (the backend kernels sort_rows and rank_sorted_rows). This is how a GPU ranks; the CPU's
-// evaluate_retrieval avoids the sort (retrieval/ranking.hpp). It runs on any device, the CPU included
-// (with the CPU twins), which is how the tests check it on machines without a GPU.
+// Ranking every query against the gallery on a device, a block of queries at a time: distances one
+// GEMM per block, then the backend kernel rank_rows over the block's rows (average precision with ties
+// and the k nearest, without sorting a row). This is how a GPU ranks; the CPU's evaluate_retrieval ranks
+// each row as it finishes it (retrieval/metrics.hpp). It runs on any device, the CPU included (with the
+// CPU kernels), which is how the tests check it on machines without a GPU.
 #pragma once
 
 #include <algorithm>
@@ -17,8 +17,8 @@
 
 namespace zsbir::retrieval {
 
-/// What rank_sorted computes for every query.
-struct SortedRanking {
+/// What rank_on_device computes for every query.
+struct DeviceRanking {
   std::vector<double> ap;             ///< (Q) average precision, scikit-learn's (ties grouped)
   int64_t k = 0;                      ///< columns of top and top_distances
   std::vector<int64_t> top;           ///< (Q, k) nearest gallery items, nearest first, ties by index
@@ -50,20 +50,24 @@ std::vector<V> download(const void* data, size_t n, Device device) {
 }  // namespace detail
 
 /// Ranks queries q (Q,D) against gallery g (G,D), both finite and on the CPU, on `device`: query i's
-/// relevant items are the gallery items whose label equals query_labels[i], relevant[i] of them;
+/// relevant items are the gallery items relevant[relevant_begin[i] .. + relevant_count[i]), each once;
 /// g_duplicates are duplicate_rows(g). Queries go in blocks of `block_queries` (0: rows of about
 /// 256 MiB of distances). k is clamped to G.
 template <Real T>
-SortedRanking rank_sorted(const Tensor<T>& q, const Tensor<T>& g, std::span<const int64_t> query_labels,
-                          std::span<const int64_t> gallery_labels, std::span<const int64_t> relevant,
-                          const std::vector<std::pair<int64_t, int64_t>>& g_duplicates, int64_t k, Device device,
-                          int64_t block_queries = 0) {
+DeviceRanking rank_on_device(const Tensor<T>& q, const Tensor<T>& g, std::span<const int64_t> relevant,
+                             std::span<const int64_t> relevant_begin, std::span<const int64_t> relevant_count,
+                             const std::vector<std::pair<int64_t, int64_t>>& g_duplicates, int64_t k, Device device,
+                             int64_t block_queries = 0) {
   const int64_t Q = q.size(0), G = g.size(0), D = q.size(1);
-  ZSBIR_CHECK(int64_t(query_labels.size()) == Q && int64_t(relevant.size()) == Q &&
-                  int64_t(gallery_labels.size()) == G && g.size(1) == D,
-              "rank_sorted: inconsistent sizes");
+  ZSBIR_CHECK(int64_t(relevant_begin.size()) == Q && int64_t(relevant_count.size()) == Q && g.size(1) == D,
+              "rank_on_device: inconsistent sizes");
+  for (int64_t i = 0; i < Q; ++i)
+    ZSBIR_CHECK(relevant_begin[i] >= 0 && relevant_count[i] >= 0 &&
+                    relevant_begin[i] + relevant_count[i] <= int64_t(relevant.size()),
+                "rank_on_device: query ", i, "'s relevant items lie outside the list of ", relevant.size());
   k = std::clamp<int64_t>(k, 0, G);
-  int64_t block = block_queries > 0 ? block_queries : (int64_t(256) << 20) / std::max<int64_t>(1, G * int64_t(sizeof(T)));
+  int64_t block =
+      block_queries > 0 ? block_queries : (int64_t(256) << 20) / std::max<int64_t>(1, G * int64_t(sizeof(T)));
   block = std::clamp<int64_t>(block, 1, std::max<int64_t>(Q, 1));
   block = std::min<int64_t>(block, std::max<int64_t>(1, ((int64_t(1) << 31) - 1) / std::max<int64_t>(G, 1)));
 
@@ -75,37 +79,34 @@ SortedRanking rank_sorted(const Tensor<T>& q, const Tensor<T>& g, std::span<cons
   std::vector<int64_t> dup_flat;
   for (const auto& [dup, first] : g_duplicates) dup_flat.insert(dup_flat.end(), {dup, first});
   const Storage dups = detail::upload(dup_flat, device);
-  const Storage q_labels = detail::upload(std::vector<int64_t>(query_labels.begin(), query_labels.end()), device);
-  const Storage g_labels = detail::upload(std::vector<int64_t>(gallery_labels.begin(), gallery_labels.end()), device);
   const Storage rel = detail::upload(std::vector<int64_t>(relevant.begin(), relevant.end()), device);
-  const auto* ql = static_cast<const int64_t*>(q_labels.data());
-  const auto* rl = static_cast<const int64_t*>(rel.data());
+  const Storage rel_begin = detail::upload(std::vector<int64_t>(relevant_begin.begin(), relevant_begin.end()), device);
+  const Storage rel_count = detail::upload(std::vector<int64_t>(relevant_count.begin(), relevant_count.end()), device);
+  const auto* rb = static_cast<const int64_t*>(rel_begin.data());
+  const auto* rc = static_cast<const int64_t*>(rel_count.data());
 
-  SortedRanking out;
+  DeviceRanking out;
   out.k = k;
   out.ap.resize(static_cast<size_t>(Q));
   out.top.resize(static_cast<size_t>(Q * k));
   out.top_distances.resize(static_cast<size_t>(Q * k));
   for (int64_t q0 = 0; q0 < Q; q0 += block) {
     const int64_t nb = std::min(block, Q - q0);
-    const Tensor<T> dist = Tensor<T>::empty({nb, G}, device), sorted = Tensor<T>::empty({nb, G}, device);
-    const Storage order = Storage::allocate(static_cast<size_t>(nb * G) * sizeof(int32_t), device);
+    const Tensor<T> dist = Tensor<T>::empty({nb, G}, device), nearest = Tensor<T>::empty({nb, k}, device);
     const Storage top = Storage::allocate(static_cast<size_t>(nb * k) * sizeof(int32_t), device);
     const Tensor<double> ap = Tensor<double>::empty({nb}, device);
     kt.gemm(false, true, nb, G, D, T(-2), qd.data() + q0 * D, D, gd.data(), D, T(0), dist.data(), G);
     kt.finish_distances(dist.data(), nb, G, q_sq.data() + q0, g_sq.data(), static_cast<const int64_t*>(dups.data()),
                         int64_t(g_duplicates.size()), false);
-    kt.sort_rows(dist.data(), nb, G, sorted.data(), static_cast<int32_t*>(order.data()));
-    kt.rank_sorted_rows(sorted.data(), static_cast<const int32_t*>(order.data()), nb, G, ql + q0,
-                        static_cast<const int64_t*>(g_labels.data()), rl + q0, k, ap.data(),
-                        static_cast<int32_t*>(top.data()));
+    kt.rank_rows(dist.data(), nb, G, static_cast<const int64_t*>(rel.data()), rb + q0, rc + q0, k, ap.data(),
+                 static_cast<int32_t*>(top.data()), nearest.data());
     const std::vector<double> ap_host = ap.to_vector();
     std::copy(ap_host.begin(), ap_host.end(), out.ap.begin() + q0);
     if (k == 0) continue;
     const std::vector<int32_t> top_host = detail::download<int32_t>(top.data(), static_cast<size_t>(nb * k), device);
-    const std::vector<T> nearest = sorted.narrow(1, 0, k).to_vector();
+    const std::vector<T> nearest_host = nearest.to_vector();
     std::copy(top_host.begin(), top_host.end(), out.top.begin() + q0 * k);
-    std::copy(nearest.begin(), nearest.end(), out.top_distances.begin() + q0 * k);
+    std::copy(nearest_host.begin(), nearest_host.end(), out.top_distances.begin() + q0 * k);
   }
   return out;
 }
