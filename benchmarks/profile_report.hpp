@@ -1,5 +1,7 @@
 // The benchmarks' report of a kernel profile (zsbir/backend/kernel_profile.hpp): a span of wall time
-// split into cuBLAS/cuDNN, our kernels, copies and the rest, then the kernel names that took longest.
+// split into cuBLAS/cuDNN, our kernels, copies and the rest, then the kernel names that took longest,
+// each with the host's time inside its calls and in how many of them the GPU caught up with the host
+// (reached the call before the host had queued it: then device time may include waiting on the host).
 #pragma once
 
 #include <algorithm>
@@ -21,8 +23,10 @@ inline void print_profile(const char* what, double wall_ms, std::vector<KernelTi
     return a.milliseconds > b.milliseconds;
   });
   for (size_t i = 0; i < std::min(times.size(), rows); ++i)
-    std::printf("    %-26s %6lld calls %9.2f ms%s\n", times[i].name.c_str(), static_cast<long long>(times[i].calls),
-                times[i].milliseconds, times[i].vendor ? "  (vendor)" : "");
+    std::printf("    %-26s %6lld calls %9.2f ms; host %8.2f ms, GPU caught up in %5lld calls%s\n",
+                times[i].name.c_str(), static_cast<long long>(times[i].calls), times[i].milliseconds,
+                times[i].host_milliseconds, static_cast<long long>(times[i].caught_up_calls),
+                times[i].vendor ? "  (vendor)" : "");
 }
 
 }  // namespace zsbir::bench

@@ -1,9 +1,11 @@
 // The CUDA side of backend/kernel_profile.hpp: a ProfileScope records an event pair around a call on
-// the current stream while a profile runs (one atomic load otherwise), and stop() sums the pairs by
-// name. timed<Kernel, Name>() is a kernel-table entry wrapped in such a scope.
+// the current stream, and the host time between them, while a profile runs (one atomic load
+// otherwise), and stop() sums them by name. timed<Kernel, Name>() is a kernel-table entry wrapped in
+// such a scope.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <string>
@@ -43,6 +45,8 @@ class Profiler {
       k.vendor = is_vendor(p.name);
       ++k.calls;
       k.milliseconds += ms;
+      k.host_milliseconds += p.host_ms;
+      k.caught_up_calls += p.gpu_caught_up;
     }
     discard_locked();
     std::vector<KernelTime> out;
@@ -51,9 +55,9 @@ class Profiler {
   }
 
   // Called by ProfileScope: events of one call, recorded on the current device's stream.
-  void record(const char* name, cudaEvent_t start, cudaEvent_t stop) {
+  void record(const char* name, cudaEvent_t start, cudaEvent_t stop, double host_ms, bool gpu_caught_up) {
     std::lock_guard<std::mutex> lock(mutex_);
-    pairs_.push_back({name, start, stop});
+    pairs_.push_back({name, start, stop, host_ms, gpu_caught_up});
   }
 
   int device() const { return device_; }
@@ -62,6 +66,8 @@ class Profiler {
   struct Pair {
     std::string name;
     cudaEvent_t start, stop;
+    double host_ms;
+    bool gpu_caught_up;
   };
 
   static bool is_vendor(const std::string& name) {
@@ -93,11 +99,16 @@ class ProfileScope {
     ZSBIR_CUDA_CHECK(cudaEventCreate(&start_));
     ZSBIR_CUDA_CHECK(cudaEventCreate(&stop_));
     ZSBIR_CUDA_CHECK(cudaEventRecord(start_, stream()));
+    host_start_ = std::chrono::steady_clock::now();
   }
   ~ProfileScope() {
     if (!name_) return;
+    const std::chrono::duration<double, std::milli> host = std::chrono::steady_clock::now() - host_start_;
+    // The start event done already: the GPU ran out of earlier work while the host was still queuing
+    // this call. (Not done: cudaErrorNotReady, which tolerate clears.)
+    const bool gpu_caught_up = tolerate(cudaEventQuery(start_));
     tolerate(cudaEventRecord(stop_, stream()));
-    Profiler::instance().record(name_, start_, stop_);
+    Profiler::instance().record(name_, start_, stop_, host.count(), gpu_caught_up);
   }
   ProfileScope(const ProfileScope&) = delete;
   ProfileScope& operator=(const ProfileScope&) = delete;
@@ -105,6 +116,7 @@ class ProfileScope {
  private:
   const char* name_ = nullptr;
   cudaEvent_t start_ = nullptr, stop_ = nullptr;
+  std::chrono::steady_clock::time_point host_start_;
 };
 
 namespace profile_detail {
