@@ -1,4 +1,5 @@
-// Shared test helpers: tensor comparison with stated tolerances and gradcheck assertions.
+// Shared test helpers: tensor comparison with stated tolerances, gradcheck assertions, and the
+// relevant lists that ranking kernels take.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -6,6 +7,7 @@
 #include <cmath>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "zsbir/zsbir.hpp"
 
@@ -41,6 +43,22 @@ Tensor<T> uniform(const Shape& shape, double lo, double hi, uint64_t seed) {
   Generator g(seed);
   Tensor<T> t = Tensor<T>::empty(shape);
   return uniform_(t, lo, hi, g);
+}
+
+/// Gallery indices grouped by label, and each query's range in them: the relevant lists of the
+/// kernel rank_rows and of retrieval::rank_on_device.
+struct RelevantLists {
+  std::vector<int64_t> index, begin, count;
+};
+inline RelevantLists relevant_lists(const std::vector<int64_t>& query, const std::vector<int64_t>& gallery) {
+  RelevantLists out;
+  for (const int64_t label : query) {
+    out.begin.push_back(int64_t(out.index.size()));
+    for (size_t j = 0; j < gallery.size(); ++j)
+      if (gallery[j] == label) out.index.push_back(int64_t(j));
+    out.count.push_back(int64_t(out.index.size()) - out.begin.back());
+  }
+  return out;
 }
 
 }  // namespace zsbir::test

@@ -32,21 +32,6 @@ std::vector<int64_t> labels(int64_t n, int64_t classes, uint64_t seed) {
   return out;
 }
 
-// Gallery indices grouped by label, and each query's range in them.
-struct RelevantLists {
-  std::vector<int64_t> index, begin, count;
-};
-RelevantLists relevant_lists(const std::vector<int64_t>& query, const std::vector<int64_t>& gallery) {
-  RelevantLists out;
-  for (const int64_t label : query) {
-    out.begin.push_back(int64_t(out.index.size()));
-    for (size_t j = 0; j < gallery.size(); ++j)
-      if (gallery[j] == label) out.index.push_back(int64_t(j));
-    out.count.push_back(int64_t(out.index.size()) - out.begin.back());
-  }
-  return out;
-}
-
 // One row ranked the way the CUDA kernel rank_rows does it, a step at a time: the relevant distances
 // sorted, every item's bin counted, the bins summed, the tie groups' terms; the k-th nearest key found
 // a digit at a time from histograms, then the nearer items and the first `need` at that key taken in
@@ -176,7 +161,7 @@ TEST_CASE("rank_on_device equals the CPU evaluation on exact ties and duplicate 
   opt.keep_top = 9;
   const rt::RetrievalMetrics m = rt::evaluate_retrieval(q, ql, g, gl, opt);
 
-  const RelevantLists lists = relevant_lists(ql, gl);
+  const test::RelevantLists lists = test::relevant_lists(ql, gl);
   const auto dups = rt::duplicate_rows(g.data(), G, D);
   CHECK(!dups.empty());  // 5^5 distinct rows for 211 items: repeats are certain
   // Blocks of 5 queries exercise the block offsets.
@@ -199,7 +184,7 @@ TEST_CASE("rank_on_device agrees with the CPU evaluation on real-valued embeddin
   rt::RetrievalOptions opt;
   opt.keep_top = 4;
   const rt::RetrievalMetrics m = rt::evaluate_retrieval(q, ql, g, gl, opt);
-  const RelevantLists lists = relevant_lists(ql, gl);
+  const test::RelevantLists lists = test::relevant_lists(ql, gl);
   const rt::DeviceRanking s = rt::rank_on_device(q, g, lists.index, lists.begin, lists.count, {}, 4, Device::cpu());
   double map = 0;
   for (int64_t i = 0; i < Q; ++i) {

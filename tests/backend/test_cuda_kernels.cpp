@@ -443,13 +443,9 @@ KERNEL_CHECK(rank_rows) {
       for (int64_t i = 0; i < dist.numel(); ++i)
         dist.data()[i] = std::round(dist.data()[i] * c.levels_per_unit) / c.levels_per_unit;
     const std::vector<int64_t> ql{0, 1 % c.classes, 2 % c.classes, 5};
-    std::vector<int64_t> index, begin, count;
-    for (const int64_t label : ql) {
-      begin.push_back(int64_t(index.size()));
-      for (int64_t j = 0; j < cols; ++j)
-        if (j % c.classes == label) index.push_back(j);
-      count.push_back(int64_t(index.size()) - begin.back());
-    }
+    std::vector<int64_t> gl(cols);
+    for (int64_t j = 0; j < cols; ++j) gl[j] = j % c.classes;
+    const auto [index, begin, count] = test::relevant_lists(ql, gl);
     std::vector<double> cap(rows);
     std::vector<int32_t> ctop(rows * k);
     std::vector<T> cnear(rows * k);

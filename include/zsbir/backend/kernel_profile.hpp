@@ -22,7 +22,7 @@ struct KernelTime {
   int64_t calls = 0;
   double milliseconds = 0;       ///< device time between the calls' events
   double host_milliseconds = 0;  ///< host time inside the calls, between the events' recording
-  int64_t caught_up_calls = 0;        ///< calls whose first event the GPU reached before the host had queued them
+  int64_t caught_up_calls = 0;   ///< calls whose first event the GPU reached before the host queued them
 };
 
 /// Set by the CUDA translation unit; null without it.

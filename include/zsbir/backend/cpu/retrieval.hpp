@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "zsbir/backend/row_ranking.hpp"
-#include "zsbir/core/error.hpp"
 #include "zsbir/core/dtype.hpp"
+#include "zsbir/core/error.hpp"
 
 #if defined(__AVX__)
 #include "zsbir/detail/immintrin.hpp"
