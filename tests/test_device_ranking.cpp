@@ -195,6 +195,13 @@ TEST_CASE("rank_on_device agrees with the CPU evaluation on real-valued embeddin
   CHECK(map == doctest::Approx(m.map).epsilon(1e-12));
 }
 
+TEST_CASE("rank_on_device names a relevant index outside the gallery before it ranks") {
+  const Tensor<float> x = integer_embeddings(6, 3, 10);
+  const std::vector<int64_t> relevant{0, 2, 6}, begin(6, 0), count(6, 3);
+  CHECK_THROWS_WITH_AS(rt::rank_on_device(x, x, relevant, begin, count, {}, 2, Device::cpu()),
+                       "rank_on_device: relevant index 6 outside a gallery of 6", Error);
+}
+
 TEST_CASE("evaluate_retrieval on a device that cannot be used says why") {
   const Tensor<float> x = integer_embeddings(4, 3, 9);
   const std::vector<int64_t> l{0, 1, 0, 1};

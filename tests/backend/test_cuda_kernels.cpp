@@ -426,26 +426,31 @@ KERNEL_CHECK(finish_distances) {
 
 KERNEL_CHECK(rank_rows) {
   // One block per row: rows shorter than a block, tie groups a few items long and hundreds long (in
-  // the bins and at the k-th nearest), no ties, a query with no relevant item (label 5), all of k = cols,
-  // and rows whose relevant distances overflow shared memory (one class: R = 7001, bins in global memory).
+  // the bins and at the k-th nearest), no ties, a query with no relevant item (label 5) in every four,
+  // all of k = cols, rows whose relevant distances overflow shared memory (one class: R = 7001, bins in
+  // global memory), and more rows than blocks in a grid (70,000: blocks go on to a second row).
   struct Case {
-    int64_t cols, classes, k;
+    int64_t rows, cols, classes, k;
     double levels_per_unit;  // distances rounded to 1 / this; 0: not rounded
   };
-  for (const Case& c : {Case{97, 3, 7, 8}, Case{97, 3, 97, 8}, Case{2053, 3, 7, 2}, Case{2053, 3, 300, 0},
-                        Case{7001, 1, 20, 4}}) {
+  auto relevant_lists = [](int64_t rows, int64_t cols, int64_t classes) {
+    std::vector<int64_t> ql(rows), gl(cols);
+    for (int64_t r = 0; r < rows; ++r) ql[r] = r % 4 == 3 ? 5 : r % 4 % classes;
+    for (int64_t j = 0; j < cols; ++j) gl[j] = j % classes;
+    return test::relevant_lists(ql, gl);
+  };
+  for (const Case& c : {Case{4, 97, 3, 7, 8}, Case{4, 97, 3, 97, 8}, Case{4, 2053, 3, 7, 2}, Case{4, 2053, 3, 300, 0},
+                        Case{4, 7001, 1, 20, 4}, Case{70000, 5, 2, 1, 2}}) {
+    CAPTURE(c.rows);
     CAPTURE(c.cols);
     CAPTURE(c.k);
     CAPTURE(c.levels_per_unit);
-    const int64_t rows = 4, cols = c.cols, k = c.k;
+    const int64_t rows = c.rows, cols = c.cols, k = c.k;
     Tensor<T> dist = rnd<T>({rows, cols}, 50, 0, 3);
     if (c.levels_per_unit > 0)
       for (int64_t i = 0; i < dist.numel(); ++i)
         dist.data()[i] = std::round(dist.data()[i] * c.levels_per_unit) / c.levels_per_unit;
-    const std::vector<int64_t> ql{0, 1 % c.classes, 2 % c.classes, 5};
-    std::vector<int64_t> gl(cols);
-    for (int64_t j = 0; j < cols; ++j) gl[j] = j % c.classes;
-    const auto [index, begin, count] = test::relevant_lists(ql, gl);
+    const auto [index, begin, count] = relevant_lists(rows, cols, c.classes);
     std::vector<double> cap(rows);
     std::vector<int32_t> ctop(rows * k);
     std::vector<T> cnear(rows * k);
@@ -460,10 +465,36 @@ KERNEL_CHECK(rank_rows) {
                               static_cast<const int64_t*>(bd.data()), static_cast<const int64_t*>(cd.data()), k,
                               apd.data(), static_cast<int32_t*>(topd.data()), neard.data());
     const std::vector<double> gap = apd.to_vector();
-    for (int64_t r = 0; r < rows; ++r) CHECK(gap[r] == doctest::Approx(cap[r]).epsilon(1e-13));
+    int64_t ap_mismatches = 0;
+    for (int64_t r = 0; r < rows; ++r)
+      if (!(gap[r] == doctest::Approx(cap[r]).epsilon(1e-13)) && ap_mismatches++ == 0)
+        CHECK_MESSAGE(gap[r] == doctest::Approx(cap[r]).epsilon(1e-13), "first mismatch at row ", r);
+    CHECK(ap_mismatches == 0);
     CHECK(retrieval::detail::download<int32_t>(topd.data(), ctop.size(), gpu) == ctop);
     CHECK(neard.to_vector() == cnear);
   }
+
+  // A relevant index outside the row: both twins refuse it and name it.
+  const int64_t rows = 3, cols = 50, k = 2;
+  const Tensor<T> dist = rnd<T>({rows, cols}, 51, 0, 3);
+  auto [index, begin, count] = relevant_lists(rows, cols, 2);
+  index.back() = cols;
+  std::vector<double> ap(rows);
+  std::vector<int32_t> top(rows * k);
+  std::vector<T> nearest(rows * k);
+  CHECK_THROWS_WITH_AS(cpu_kernels<T>().rank_rows(dist.data(), rows, cols, index.data(), begin.data(), count.data(),
+                                                  k, ap.data(), top.data(), nearest.data()),
+                       "rank_rows: relevant index 50 outside a gallery of 50", Error);
+  const Tensor<T> dd = dist.to(gpu), neard = Tensor<T>::empty({rows, k}, gpu);
+  const Storage id = retrieval::detail::upload(index, gpu), bd = retrieval::detail::upload(begin, gpu),
+                cd = retrieval::detail::upload(count, gpu);
+  const Tensor<double> apd = Tensor<double>::empty({rows}, gpu);
+  const Storage topd = Storage::allocate(top.size() * sizeof(int32_t), gpu);
+  CHECK_THROWS_WITH_AS(kernels<T>(gpu).rank_rows(dd.data(), rows, cols, static_cast<const int64_t*>(id.data()),
+                                                 static_cast<const int64_t*>(bd.data()),
+                                                 static_cast<const int64_t*>(cd.data()), k, apd.data(),
+                                                 static_cast<int32_t*>(topd.data()), neard.data()),
+                       "rank_rows: relevant index 50 outside a gallery of 50", Error);
 }
 
 TEST_CASE("every kernel in ZSBIR_KERNEL_LIST has a CUDA-vs-CPU check") {

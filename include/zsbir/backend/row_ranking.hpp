@@ -52,12 +52,12 @@ ZSBIR_HOST_DEVICE int64_t bin_of(const T* sorted_relevant, int64_t R, T v) {
 
 /// What relevant item j adds to R * AP: nothing unless it ends its tie group in the sorted relevant
 /// distances; the end e of a group of size m adds m * (e + 1) / n_e, with n_e the gallery items at
-/// distance <= d_e (the bins 0..e summed).
+/// distance <= d_e (the bins 0..e summed). The group's start is found by bisection, not by stepping
+/// back: a group of thousands of equal distances would leave one thread walking it while the rest wait.
 template <class T>
 ZSBIR_HOST_DEVICE double tie_group_term(const T* sorted_relevant, int64_t R, int64_t j, int64_t n_j) {
   if (j + 1 < R && !(sorted_relevant[j] < sorted_relevant[j + 1])) return 0.0;
-  int64_t start = j;
-  while (start > 0 && !(sorted_relevant[start - 1] < sorted_relevant[j])) --start;
+  const int64_t start = bin_of(sorted_relevant, j, sorted_relevant[j]);
   return double(j - start + 1) * double(j + 1) / double(n_j);
 }
 

@@ -65,6 +65,8 @@ DeviceRanking rank_on_device(const Tensor<T>& q, const Tensor<T>& g, std::span<c
     ZSBIR_CHECK(relevant_begin[i] >= 0 && relevant_count[i] >= 0 &&
                     relevant_begin[i] + relevant_count[i] <= int64_t(relevant.size()),
                 "rank_on_device: query ", i, "'s relevant items lie outside the list of ", relevant.size());
+  for (const int64_t index : relevant)
+    ZSBIR_CHECK(index >= 0 && index < G, "rank_on_device: relevant index ", index, " outside a gallery of ", G);
   k = std::clamp<int64_t>(k, 0, G);
   int64_t block =
       block_queries > 0 ? block_queries : (int64_t(256) << 20) / std::max<int64_t>(1, G * int64_t(sizeof(T)));

@@ -82,6 +82,16 @@ inline unsigned blocks_for(int64_t n) {
   return static_cast<unsigned>(wanted < 1 ? 1 : (wanted > 65536 ? 65536 : wanted));
 }
 
+/// The dynamic shared memory a launch of `kernel` may ask for without opting in to more: the 48 KiB
+/// any block gets, less the kernel's static shared memory.
+template <class Kernel>
+size_t dynamic_shared_limit(Kernel* kernel) {
+  cudaFuncAttributes attributes{};
+  ZSBIR_CUDA_CHECK(cudaFuncGetAttributes(&attributes, kernel));
+  const size_t granted = size_t(48) << 10;
+  return attributes.sharedSizeBytes < granted ? granted - attributes.sharedSizeBytes : 0;
+}
+
 /// Grid-stride index range: for (int64_t i = first_index(); i < n; i += index_stride()).
 __device__ inline int64_t first_index() { return int64_t(blockIdx.x) * blockDim.x + threadIdx.x; }
 __device__ inline int64_t index_stride() { return int64_t(gridDim.x) * blockDim.x; }

@@ -14,6 +14,7 @@
 #include "zsbir/backend/conv_geometry.hpp"
 #include "zsbir/backend/cuda/common.cuh"
 #include "zsbir/backend/math_options.hpp"
+#include "zsbir/core/tensor.hpp"
 
 namespace zsbir::cuda {
 
@@ -36,19 +37,37 @@ inline int dim(int64_t v) {
   return static_cast<int>(v);
 }
 
-/// The cuDNN descriptors of one convolution (x (N,C,H,W), w (O,C,kh,kw), y (N,O,Ho,Wo), NCHW).
+/// One cuDNN descriptor, created with the object and destroyed with it, so a check that throws while
+/// a convolution's descriptors are being set leaks none of those already made.
+template <class Handle, cudnnStatus_t (*Create)(Handle*), cudnnStatus_t (*Destroy)(Handle)>
+class Descriptor {
+ public:
+  Descriptor() { ZSBIR_CUDA_CHECK(Create(&handle_)); }
+  ~Descriptor() { Destroy(handle_); }
+  Descriptor(const Descriptor&) = delete;
+  Descriptor& operator=(const Descriptor&) = delete;
+  operator Handle() const { return handle_; }
+
+ private:
+  Handle handle_ = nullptr;
+};
+
+using TensorDescriptor = Descriptor<cudnnTensorDescriptor_t, cudnnCreateTensorDescriptor, cudnnDestroyTensorDescriptor>;
+using FilterDescriptor = Descriptor<cudnnFilterDescriptor_t, cudnnCreateFilterDescriptor, cudnnDestroyFilterDescriptor>;
+using ConvolutionDescriptor =
+    Descriptor<cudnnConvolutionDescriptor_t, cudnnCreateConvolutionDescriptor, cudnnDestroyConvolutionDescriptor>;
+
+/// The cuDNN descriptors of one convolution (x (N,C,H,W), w (O,C,kh,kw), y (N,O,Ho,Wo), NCHW) and of
+/// its bias as cuDNN adds it to y (1,O,1,1).
 struct Descriptors {
-  cudnnTensorDescriptor_t x = nullptr, y = nullptr;
-  cudnnFilterDescriptor_t w = nullptr;
-  cudnnConvolutionDescriptor_t conv = nullptr;
+  TensorDescriptor x, y, bias;
+  FilterDescriptor w;
+  ConvolutionDescriptor conv;
 
   Descriptors(const Conv2dGeometry& g, cudnnDataType_t type) {
-    ZSBIR_CUDA_CHECK(cudnnCreateTensorDescriptor(&x));
-    ZSBIR_CUDA_CHECK(cudnnCreateTensorDescriptor(&y));
-    ZSBIR_CUDA_CHECK(cudnnCreateFilterDescriptor(&w));
-    ZSBIR_CUDA_CHECK(cudnnCreateConvolutionDescriptor(&conv));
     ZSBIR_CUDA_CHECK(cudnnSetTensor4dDescriptor(x, CUDNN_TENSOR_NCHW, type, dim(g.N), dim(g.C), dim(g.H), dim(g.W)));
     ZSBIR_CUDA_CHECK(cudnnSetTensor4dDescriptor(y, CUDNN_TENSOR_NCHW, type, dim(g.N), dim(g.O), dim(g.Ho), dim(g.Wo)));
+    ZSBIR_CUDA_CHECK(cudnnSetTensor4dDescriptor(bias, CUDNN_TENSOR_NCHW, type, 1, dim(g.O), 1, 1));
     ZSBIR_CUDA_CHECK(cudnnSetFilter4dDescriptor(w, type, CUDNN_TENSOR_NCHW, dim(g.O), dim(g.C), dim(g.kh), dim(g.kw)));
     const Conv2dOptions& o = g.opt;
     ZSBIR_CUDA_CHECK(cudnnSetConvolution2dDescriptor(conv, dim(o.padding.h), dim(o.padding.w), dim(o.stride.h),
@@ -59,14 +78,6 @@ struct Descriptors {
     ZSBIR_CHECK(n == g.N && c == g.O && h == g.Ho && wo == g.Wo, "conv2d: cuDNN's output size (", n, ", ", c, ", ",
                 h, ", ", wo, ") differs from PyTorch's ", to_string(g.output_shape()));
   }
-  ~Descriptors() {
-    cudnnDestroyConvolutionDescriptor(conv);
-    cudnnDestroyFilterDescriptor(w);
-    cudnnDestroyTensorDescriptor(y);
-    cudnnDestroyTensorDescriptor(x);
-  }
-  Descriptors(const Descriptors&) = delete;
-  Descriptors& operator=(const Descriptors&) = delete;
 };
 
 enum class Pass { forward, backward_data, backward_filter };
@@ -90,7 +101,7 @@ Key key_of(Pass pass, const Conv2dGeometry& g, int device) {
 
 /// One shape's descriptors, the convolution's math type already the one its algorithm was chosen with,
 /// and that choice. Made once per shape and kept: a training step makes over a thousand convolution
-/// calls, and creating, setting and destroying four descriptors in each was host time the GPU waited on.
+/// calls, and creating, setting and destroying its descriptors in each was host time the GPU waited on.
 struct Plan {
   std::unique_ptr<const Descriptors> descriptors;
   Choice choice;
@@ -100,9 +111,11 @@ inline std::mutex& cache_mutex() {
   static std::mutex m;
   return m;
 }
+// Never destroyed, as the device contexts' cuDNN handles are not: destroying descriptors from a static
+// destructor at exit would depend on cuDNN not having torn itself down first.
 inline std::map<Key, Plan>& cache() {
-  static std::map<Key, Plan> plans;
-  return plans;
+  static auto* plans = new std::map<Key, Plan>;
+  return *plans;
 }
 
 /// Workspace offered to the search: at most 256 MiB, and never more than a quarter of what is free.
@@ -189,13 +202,7 @@ void conv2d_forward(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& bia
                                                  &zero, d.y, y.data()));
         if (!bias.defined()) return;
         const Tensor<T> bc = bias.contiguous();
-        cudnnTensorDescriptor_t b = nullptr;
-        ZSBIR_CUDA_CHECK(cudnnCreateTensorDescriptor(&b));
-        const cudnnStatus_t made = cudnnSetTensor4dDescriptor(b, CUDNN_TENSOR_NCHW, data_type<T>(), 1, dim(g.O), 1, 1);
-        const cudnnStatus_t added =
-            made == CUDNN_STATUS_SUCCESS ? cudnnAddTensor(h, &one, b, bc.data(), &one, d.y, y.data()) : made;
-        cudnnDestroyTensorDescriptor(b);
-        ZSBIR_CUDA_CHECK(added);
+        ZSBIR_CUDA_CHECK(cudnnAddTensor(h, &one, d.bias, bc.data(), &one, d.y, y.data()));
       });
 }
 

@@ -13,6 +13,7 @@
 
 #include "zsbir/backend/cuda/common.cuh"
 #include "zsbir/backend/row_ranking.hpp"
+#include "zsbir/core/dtype.hpp"
 
 namespace zsbir::cuda {
 
@@ -61,13 +62,19 @@ void sort_segments(const T* keys_in, T* keys_out, const int32_t* values_in, int3
   sort(temp.data());
 }
 
-// Row r's relevant distances, gathered: values[offsets[r] + j] = dist[r, relevant[begin[r] + j]].
+// Row r's relevant distances, gathered: values[offsets[r] + j] = dist[r, relevant[begin[r] + j]]. An
+// index outside [0, cols) is not read; its place in `relevant`, plus one, goes to *bad (some such place
+// when several are bad) for the host to name, as the CPU twin does.
 template <class T>
 __global__ void gather_relevant(const T* dist, int64_t rows, int64_t cols, const int64_t* relevant,
-                                const int64_t* begin, const int32_t* offsets, T* values) {
+                                const int64_t* begin, const int32_t* offsets, T* values, unsigned long long* bad) {
   for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
     const int32_t first = offsets[r], n = offsets[r + 1] - first;
-    for (int32_t j = threadIdx.x; j < n; j += blockDim.x) values[first + j] = dist[r * cols + relevant[begin[r] + j]];
+    for (int32_t j = threadIdx.x; j < n; j += blockDim.x) {
+      const int64_t at = begin[r] + j, c = relevant[at];
+      if (c >= 0 && c < cols) values[first + j] = dist[r * cols + c];
+      else atomicExch(bad, static_cast<unsigned long long>(at) + 1);
+    }
   }
 }
 
@@ -80,6 +87,7 @@ __device__ inline void add_one(int32_t* counter, int32_t index) {
 }
 
 using Scan = cub::BlockScan<int32_t, kThreads>;
+static_assert(kThreads < (1 << 16), "gather_nearest packs a block's two counts into 16 bits each");
 
 // bins[0, n) replaced by their inclusive prefix sums, kThreads at a time.
 __device__ inline void inclusive_prefix_sums(int32_t* bins, int32_t n, Scan::TempStorage& temp) {
@@ -255,16 +263,25 @@ void rank_rows(const T* dist, int64_t rows, int64_t cols, const int64_t* relevan
   const Storage gathered = scratch(static_cast<size_t>(total) * sizeof(T)),
                 sorted = scratch(static_cast<size_t>(total) * sizeof(T));
   if (total > 0) {
+    const Storage bad = to_device(std::vector<unsigned long long>{0});
+    auto* bad_d = static_cast<unsigned long long*>(bad.data());
     gather_relevant<<<blocks_for(rows * kThreads), kThreads, 0, stream()>>>(
-        dist, rows, cols, relevant, begin, off, static_cast<T*>(gathered.data()));
+        dist, rows, cols, relevant, begin, off, static_cast<T*>(gathered.data()), bad_d);
     ZSBIR_CUDA_CHECK_LAUNCH("gather_relevant");
+    std::vector<unsigned long long> bad_at;
+    to_host(bad_d, 1, bad_at);
+    if (bad_at[0] != 0) {
+      std::vector<int64_t> index;
+      to_host(relevant + (bad_at[0] - 1), 1, index);
+      ZSBIR_FAIL("rank_rows: relevant index ", index[0], " outside a gallery of ", cols);
+    }
     sort_segments(static_cast<const T*>(gathered.data()), static_cast<T*>(sorted.data()), nullptr, nullptr, total,
                   rows, off);
   }
-  // Shared memory holds the relevant distances and bins of the row with the most, up to the 48 KiB a
-  // kernel gets without asking.
+  // Shared memory holds the relevant distances and bins of the row with the most, when they fit in what
+  // the kernel may ask for beside its static shared memory without opting in to more.
   const size_t shared_bytes = static_cast<size_t>(most) * (sizeof(T) + sizeof(int32_t));
-  const bool shared_bins = shared_bytes <= (size_t(48) << 10) - sizeof(Scan::TempStorage) - 4096;
+  const bool shared_bins = shared_bytes <= dynamic_shared_limit(rank<T>);
   const Storage bins = shared_bins ? Storage() : scratch(static_cast<size_t>(total) * sizeof(int32_t));
   const Storage candidate_distances = scratch(static_cast<size_t>(rows * k) * sizeof(T)),
                 candidate_columns = scratch(static_cast<size_t>(rows * k) * sizeof(int32_t));
