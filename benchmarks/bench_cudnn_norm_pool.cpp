@@ -32,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "usage.hpp"
 #include "zsbir/backend/kernels.hpp"
 #include "zsbir/core/device_select.hpp"
 #include "zsbir/core/random.hpp"
@@ -55,27 +56,25 @@ struct Flags {
 int64_t positive(const std::string& text, const std::string& flag) {
   char* end = nullptr;
   const long long v = std::strtoll(text.c_str(), &end, 10);
-  ZSBIR_CHECK(!text.empty() && *end == '\0' && v > 0, "bench_cudnn_norm_pool: ", flag,
+  ZSBIR_CHECK(!text.empty() && *end == '\0' && v > 0, flag,
               " must be a positive integer, got '", text, "'");
   return v;
 }
 
 Flags parse(int argc, char** argv) {
+  bench::exit_if_help(argc, argv,
+                      "Usage: bench_cudnn_norm_pool [--batch 32] [--image_size 224] [--reps 20] [--backbone densenet121]\n"
+                      "Our batch norm and pooling kernels beside cuDNN's on one densenet encoder pass (CUDA only).\n");
   Flags f;
   for (int i = 1; i < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--help" || flag == "-h") {
-      std::printf("Usage: bench_cudnn_norm_pool [--batch 32] [--image_size 224] [--reps 20] [--backbone densenet121]\n"
-                  "Our batch norm and pooling kernels beside cuDNN's on one densenet encoder pass (CUDA only).\n");
-      std::exit(0);
-    }
-    ZSBIR_CHECK(i + 1 < argc, "bench_cudnn_norm_pool: ", flag, " needs a value");
+    ZSBIR_CHECK(i + 1 < argc, flag, " needs a value");
     const std::string v = argv[i + 1];
     if (flag == "--batch") f.batch = positive(v, flag);
     else if (flag == "--image_size") f.image_size = positive(v, flag);
     else if (flag == "--reps") f.reps = positive(v, flag);
     else if (flag == "--backbone") f.backbone = v;
-    else ZSBIR_FAIL("bench_cudnn_norm_pool: unknown flag ", flag, " (--help lists them)");
+    else ZSBIR_FAIL("unknown flag ", flag, " (--help lists them)");
   }
   return f;
 }
@@ -142,7 +141,7 @@ struct Mismatch {
 
 Mismatch mismatch(const Tensor<float>& a, const Tensor<float>& b) {
   const std::vector<float> va = a.contiguous().cpu().to_vector(), vb = b.contiguous().cpu().to_vector();
-  ZSBIR_CHECK(va.size() == vb.size(), "bench_cudnn_norm_pool: comparing ", va.size(), " with ", vb.size(), " values");
+  ZSBIR_CHECK(va.size() == vb.size(), "comparing ", va.size(), " with ", vb.size(), " values");
   Mismatch m;
   m.compared = static_cast<int64_t>(va.size());
   for (size_t i = 0; i < va.size(); ++i)
@@ -151,10 +150,10 @@ Mismatch mismatch(const Tensor<float>& a, const Tensor<float>& b) {
 }
 
 void check(cudaError_t status, const char* call) {
-  ZSBIR_CHECK(status == cudaSuccess, "bench_cudnn_norm_pool: ", call, ": ", cudaGetErrorString(status));
+  ZSBIR_CHECK(status == cudaSuccess, call, ": ", cudaGetErrorString(status));
 }
 void check(cudnnStatus_t status, const char* call) {
-  ZSBIR_CHECK(status == CUDNN_STATUS_SUCCESS, "bench_cudnn_norm_pool: ", call, ": ", cudnnGetErrorString(status));
+  ZSBIR_CHECK(status == CUDNN_STATUS_SUCCESS, call, ": ", cudnnGetErrorString(status));
 }
 #define BENCH_CHECK(call) check((call), #call)
 

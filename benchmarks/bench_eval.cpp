@@ -4,9 +4,7 @@
 // reference route (scipy cdist + a loop of sklearn average_precision_score) on the very same data.
 // --device cuda ranks on the GPU (rank_rows, a block per query row; docs/backends.md has the
 // 100,000 x 100,000 command).
-// Usage: bench_eval [--queries N] [--gallery N] [--dim N] [--classes N] [--reps N] [--seed N]
-//                   [--save DIR] [--subset N] [--device cpu|cuda|cuda:N]
-//                   (--subset: also print the mAP of the first N queries)
+// Flags: kUsage below (bench_eval --help).
 // The last line, "RESULT {json}", is what benchmarks/compare_torch.py reads.
 #include <algorithm>
 #include <cstdio>
@@ -18,6 +16,7 @@
 #include <vector>
 
 #include "profile_report.hpp"
+#include "usage.hpp"
 #include "zsbir/core/device_select.hpp"
 #include "zsbir/core/random.hpp"
 #include "zsbir/detail/json.hpp"
@@ -31,6 +30,13 @@
 using namespace zsbir;
 
 namespace {
+
+constexpr const char* kUsage =
+    "Usage: bench_eval [--queries 12500] [--gallery 12500] [--dim 1024] [--classes 25] [--reps 3] [--seed 1]\n"
+    "                  [--save DIR] [--subset N] [--device cpu|cuda|cuda:N]\n"
+    "Seconds for an exact evaluation (mAP@all, P@100, mAP@200) of random embeddings.\n"
+    "--save DIR writes the inputs as .npy for benchmarks/eval_baseline.py; --subset N also prints the mAP\n"
+    "of the first N queries.\n";
 
 int64_t parse_count(const char* text, const char* what) {
   char* end = nullptr;
@@ -53,6 +59,7 @@ Tensor<double> as_tensor(const std::vector<int64_t>& labels) {
 
 int main(int argc, char** argv) {
   try {
+    bench::exit_if_help(argc, argv, kUsage);
     int64_t Q = 12500, G = 12500, D = 1024, classes = 25, reps = 3, seed = 1, subset = 0;
     std::string save;
     retrieval::RetrievalOptions options;
@@ -69,7 +76,7 @@ int main(int argc, char** argv) {
       else if (flag == "--subset") subset = parse_count(v, "--subset");
       else if (flag == "--save") save = v;
       else if (flag == "--device") options.device = choose_device(v, "--device").device;
-      else ZSBIR_FAIL("bench_eval: unknown flag ", flag, " (see the usage at the top of bench_eval.cpp)");
+      else ZSBIR_FAIL("bench_eval: unknown flag ", flag, " (--help lists them)");
     }
     Generator gen(static_cast<uint64_t>(seed));
     const Tensor<float> queries = randn<float>({Q, D}, gen), gallery = randn<float>({G, D}, gen);

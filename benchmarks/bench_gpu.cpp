@@ -5,10 +5,7 @@
 // our own kernels, in copies, and outside any kernel (events per kernel call,
 // backend/kernel_profile.hpp); then eval-mode encoder inference in images/s. TF32 as PyTorch's default
 // (convolutions only) and off.
-// Usage: bench_gpu [--device cuda] [--backbone densenet121] [--image_size 224] [--batch_sizes 32,64]
-//                  [--steps 10] [--warmup 3] [--tf32 both|on|off] [--inference_batch 256]
-//                  [--domain_width 1024] [--profile 1]
-// --device cpu with small sizes runs the same code on the CPU (a smoke test, not a CPU benchmark).
+// Flags: kUsage below (bench_gpu --help).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -18,6 +15,7 @@
 #include <vector>
 
 #include "profile_report.hpp"
+#include "usage.hpp"
 #include "zsbir/backend/kernel_profile.hpp"
 #include "zsbir/backend/math_options.hpp"
 #include "zsbir/core/device_select.hpp"
@@ -27,6 +25,14 @@
 using namespace zsbir;
 
 namespace {
+
+constexpr const char* kUsage =
+    "Usage: bench_gpu [--device cuda] [--backbone densenet121] [--image_size 224] [--batch_sizes 32,64]\n"
+    "                 [--steps 10] [--warmup 3] [--tf32 both|on|off] [--inference_batch 256]\n"
+    "                 [--domain_width 1024] [--profile 1]\n"
+    "The densenet training step (images/s, median of --steps after --warmup) with the share of its device\n"
+    "time in cuBLAS/cuDNN, our kernels, copies and outside any kernel (--profile 1), then inference.\n"
+    "--device cpu with small sizes runs the same code on the CPU (a smoke test, not a CPU benchmark).\n";
 
 struct Flags {
   std::string device = "cuda", backbone = "densenet121", tf32 = "both";
@@ -38,16 +44,17 @@ struct Flags {
 int64_t positive(const std::string& text, const std::string& flag) {
   char* end = nullptr;
   const long long v = std::strtoll(text.c_str(), &end, 10);
-  ZSBIR_CHECK(!text.empty() && *end == '\0' && v >= 0, "bench_gpu: ", flag, " must be a non-negative integer, got '",
+  ZSBIR_CHECK(!text.empty() && *end == '\0' && v >= 0, flag, " must be a non-negative integer, got '",
               text, "'");
   return v;
 }
 
 Flags parse(int argc, char** argv) {
+  bench::exit_if_help(argc, argv, kUsage);
   Flags f;
   for (int i = 1; i < argc; i += 2) {
     const std::string flag = argv[i];
-    ZSBIR_CHECK(i + 1 < argc, "bench_gpu: ", flag, " needs a value");
+    ZSBIR_CHECK(i + 1 < argc, flag, " needs a value");
     const std::string v = argv[i + 1];
     if (flag == "--device") f.device = v;
     else if (flag == "--backbone") f.backbone = v;
@@ -66,10 +73,10 @@ Flags parse(int argc, char** argv) {
         start = comma + 1;
       }
     } else {
-      ZSBIR_FAIL("bench_gpu: unknown flag ", flag, " (see the usage at the top of bench_gpu.cpp)");
+      ZSBIR_FAIL("unknown flag ", flag, " (--help lists them)");
     }
   }
-  ZSBIR_CHECK(f.tf32 == "both" || f.tf32 == "on" || f.tf32 == "off", "bench_gpu: --tf32 must be both, on or off");
+  ZSBIR_CHECK(f.tf32 == "both" || f.tf32 == "on" || f.tf32 == "off", "--tf32 must be both, on or off");
   return f;
 }
 

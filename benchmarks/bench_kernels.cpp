@@ -2,7 +2,7 @@
 // runs after a warm-up, and its fraction of the machine's FP32 peak, measured here with a loop of
 // independent fused multiply-adds on every thread unless given. benchmarks/torch_kernels.py runs the same
 // shapes in PyTorch. Each kernel's line is followed by "RESULT {json}" for benchmarks/compare_torch.py.
-// Usage: bench_kernels [peak_gflops (default: measured)] [repetitions (default 7)]
+// Arguments: kUsage below (bench_kernels --help).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "usage.hpp"
 #include "zsbir/backend/cpu/conv.hpp"
 #include "zsbir/core/random.hpp"
 #include "zsbir/detail/immintrin.hpp"
@@ -24,10 +25,15 @@ using namespace zsbir;
 
 namespace {
 
+constexpr const char* kUsage =
+    "Usage: bench_kernels [peak_gflops (default: measured)] [repetitions (default 7)]\n"
+    "GFLOP/s of the CPU GEMM and conv2d kernels on DenseNet-like shapes, and their fraction of the FP32 peak.\n";
+
 double parse_positive(const char* text, const char* what) {
   char* end = nullptr;
   const double v = std::strtod(text, &end);
-  ZSBIR_CHECK(end != text && *end == '\0' && v > 0, "bench_kernels: ", what, " must be a positive number, got '", text, "'");
+  ZSBIR_CHECK(end != text && *end == '\0' && v > 0, "bench_kernels: ", what, " must be a positive number, got '", text,
+              "' (--help lists them)");
   return v;
 }
 
@@ -133,7 +139,8 @@ void bench_conv(const Bench& b, const Shape& x_shape, const Shape& w_shape, cons
 
 int main(int argc, char** argv) {
   try {
-    ZSBIR_CHECK(argc <= 3, "usage: bench_kernels [peak_gflops (default: measured)] [repetitions (default 7)]");
+    bench::exit_if_help(argc, argv, kUsage);
+    ZSBIR_CHECK(argc <= 3, "bench_kernels: at most two arguments (--help lists them)");
     const Bench b{argc > 1 ? parse_positive(argv[1], "peak_gflops") : measured_peak_gflops(),
                   argc > 2 ? static_cast<int>(parse_positive(argv[2], "repetitions")) : 7};
 #ifdef _OPENMP

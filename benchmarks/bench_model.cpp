@@ -3,8 +3,7 @@
 //            classifier ([Linear(1024), BatchNorm1d, ReLU] x 4 + Linear), triplet + BCE losses, backward, Adam
 //   infer    one encoder embedding a batch in eval mode, no graph (what evaluate does)
 //   encoder  one encoder's forward, sum of the embedding, backward (the memory of one pass)
-// Usage: bench_model train|infer|encoder [--backbone densenet121|small] [--batch N] [--size N]
-//                    [--steps N] [--warmup N]
+// Flags: kUsage below (bench_model --help).
 // Prints each timed step, then one line "RESULT {json}" that benchmarks/compare_torch.py reads: the
 // steps' seconds, the allocator's peak above its level before the step, and the process's peak RSS.
 // Run each mode in its own process: peak RSS is a high-water mark of the whole process.
@@ -17,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "usage.hpp"
 #include "zsbir/detail/json.hpp"
 #include "zsbir/models/sbir_model.hpp"
 #include "zsbir/optim/adam.hpp"
@@ -28,6 +28,13 @@
 using namespace zsbir;
 
 namespace {
+
+constexpr const char* kUsage =
+    "Usage: bench_model train|infer|encoder [--backbone densenet121|small] [--batch 8] [--size 224]\n"
+    "                   [--steps 3] [--warmup 1]\n"
+    "Seconds and memory of the reference model's training step (train), an encoder's eval-mode batch\n"
+    "(infer) or one encoder pass with backward (encoder), on the CPU; benchmarks/compare_torch.py reads\n"
+    "the last line. Run each mode in its own process: peak RSS is the whole process's.\n";
 
 double mib(double bytes) { return bytes / (1024.0 * 1024.0); }
 
@@ -51,12 +58,12 @@ struct Args {
 };
 
 Args parse(int argc, char** argv) {
-  ZSBIR_CHECK(argc >= 2, "usage: bench_model train|infer|encoder [--backbone densenet121|small] [--batch N] "
-                         "[--size N] [--steps N] [--warmup N]");
+  bench::exit_if_help(argc, argv, kUsage);
+  ZSBIR_CHECK(argc >= 2, "bench_model: a mode is required (--help lists them)");
   Args a;
   a.mode = argv[1];
   ZSBIR_CHECK(a.mode == "train" || a.mode == "infer" || a.mode == "encoder",
-              "bench_model: mode must be train, infer or encoder, got '", a.mode, "'");
+              "bench_model: mode must be train, infer or encoder, got '", a.mode, "' (--help lists them)");
   for (int i = 2; i < argc; i += 2) {
     const std::string flag = argv[i];
     ZSBIR_CHECK(i + 1 < argc, "bench_model: ", flag, " needs a value");
@@ -66,7 +73,7 @@ Args parse(int argc, char** argv) {
     else if (flag == "--size") a.size = parse_count(value, flag);
     else if (flag == "--steps") a.steps = parse_count(value, flag);
     else if (flag == "--warmup") a.warmup = parse_count(value, flag, true);
-    else ZSBIR_FAIL("bench_model: unknown flag ", flag);
+    else ZSBIR_FAIL("bench_model: unknown flag ", flag, " (--help lists them)");
   }
   return a;
 }
