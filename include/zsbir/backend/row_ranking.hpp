@@ -1,4 +1,4 @@
-// What the CPU and CUDA kernels rank_rows share, plain C++ for host and device: the argument check,
+// What the CPU and CUDA kernels rank_rows share, plain C++ for host and device: the argument checks,
 // an unsigned key per distance with its order, and the three steps of ranking a row without sorting
 // it that the CUDA kernel takes per block (the CPU's rank_query takes the same route with buckets):
 // which bin a distance falls in, what a tie group of relevant items adds to the average precision, and
@@ -19,6 +19,14 @@ inline void check_rank_rows(int64_t rows, int64_t cols, int64_t k) {
   ZSBIR_CHECK(rows >= 0 && cols > 0 && cols < (int64_t(1) << 31), "rank_rows: ", rows, " rows of ", cols,
               " columns (at least 1, below 2^31)");
   ZSBIR_CHECK(k >= 0 && k <= cols, "rank_rows: k = ", k, " of ", cols, " columns");
+}
+
+/// rank_rows' relevant lists: row `row` has `count` of them, each a column of the row.
+inline void check_relevant_count(int64_t row, int64_t count, int64_t cols) {
+  ZSBIR_CHECK(count >= 0 && count <= cols, "rank_rows: row ", row, " has ", count, " relevant items of ", cols);
+}
+inline void check_relevant_index(int64_t index, int64_t cols) {
+  ZSBIR_CHECK(index >= 0 && index < cols, "rank_rows: relevant index ", index, " outside a gallery of ", cols);
 }
 
 template <class T>

@@ -295,11 +295,8 @@ void rank_rows(const T* dist, int64_t rows, int64_t cols, const int64_t* relevan
   zsbir::detail::check_rank_rows(rows, cols, k);
   // Checked here, not only in rank_query: an exception must not leave the parallel region below.
   for (int64_t r = 0; r < rows; ++r) {
-    ZSBIR_CHECK(count[r] >= 0 && count[r] <= cols, "rank_rows: row ", r, " has ", count[r], " relevant items of ",
-                cols);
-    for (int64_t j = begin[r]; j < begin[r] + count[r]; ++j)
-      ZSBIR_CHECK(relevant[j] >= 0 && relevant[j] < cols, "rank_rows: relevant index ", relevant[j],
-                  " outside a gallery of ", cols);
+    zsbir::detail::check_relevant_count(r, count[r], cols);
+    for (int64_t j = begin[r]; j < begin[r] + count[r]; ++j) zsbir::detail::check_relevant_index(relevant[j], cols);
   }
 #pragma omp parallel if (rows * cols > (1 << 16))
   {

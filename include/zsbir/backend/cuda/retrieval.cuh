@@ -250,8 +250,7 @@ void rank_rows(const T* dist, int64_t rows, int64_t cols, const int64_t* relevan
   ZSBIR_CHECK(rows * k < (int64_t(1) << 31), "rank_rows: ", rows, " x ", k,
               " nearest items exceed one sort's 32-bit count; rank fewer rows at a time");
   for (int64_t r = 0; r < rows; ++r) {
-    ZSBIR_CHECK(counts[r] >= 0 && counts[r] <= cols, "rank_rows: row ", r, " has ", counts[r],
-                " relevant items of ", cols);
+    zsbir::detail::check_relevant_count(r, counts[r], cols);
     total += counts[r];
     most = std::max(most, counts[r]);
     ZSBIR_CHECK(total < (int64_t(1) << 31), "rank_rows: ", total, " relevant items in ", r + 1,
@@ -273,7 +272,7 @@ void rank_rows(const T* dist, int64_t rows, int64_t cols, const int64_t* relevan
     if (bad_at[0] != 0) {
       std::vector<int64_t> index;
       to_host(relevant + (bad_at[0] - 1), 1, index);
-      ZSBIR_FAIL("rank_rows: relevant index ", index[0], " outside a gallery of ", cols);
+      zsbir::detail::check_relevant_index(index[0], cols);
     }
     sort_segments(static_cast<const T*>(gathered.data()), static_cast<T*>(sorted.data()), nullptr, nullptr, total,
                   rows, off);
